@@ -1,0 +1,3 @@
+// Public door of libs/protocol. Nothing outside this lib imports its other files.
+export * from './errors.js';
+export * from './model.js';
