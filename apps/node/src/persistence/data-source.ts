@@ -1,0 +1,55 @@
+import { DataSource } from 'typeorm';
+import type { NodeConfig } from '../config/node.config.js';
+import { NODE_ENTITIES } from './entities.js';
+import { Initial0001 } from './migrations/0001-initial.js';
+
+/**
+ * Build the node's DataSource. Migrations, never `synchronize`: the schema of a node holding
+ * real cases changes only through reviewed migrations.
+ */
+export function createNodeDataSource(db: NodeConfig['database']): DataSource {
+  const common = {
+    entities: NODE_ENTITIES,
+    migrations: [Initial0001],
+    migrationsRun: false,
+    synchronize: false,
+    logging: false,
+  } as const;
+  if (db.kind === 'sqlite') {
+    return new DataSource({
+      ...common,
+      type: 'better-sqlite3',
+      database: db.path,
+      // WAL lets the API read while the receiver writes; NORMAL is durable at checkpoints in WAL.
+      prepareDatabase: (conn: { pragma(s: string): unknown }) => {
+        conn.pragma('journal_mode = WAL');
+        conn.pragma('synchronous = NORMAL');
+        conn.pragma('busy_timeout = 5000');
+      },
+    });
+  }
+  return new DataSource({
+    ...common,
+    type: 'postgres',
+    url: db.url,
+    schema: db.schema,
+    extra: { max: 10 },
+  });
+}
+
+/** Initialize, create the PostgreSQL schema when one is configured, and run pending migrations. */
+export async function openNodeDatabase(db: NodeConfig['database']): Promise<DataSource> {
+  if (db.kind === 'postgres' && db.schema) {
+    const bootstrap = new DataSource({ type: 'postgres', url: db.url });
+    await bootstrap.initialize();
+    try {
+      await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS "${db.schema}"`);
+    } finally {
+      await bootstrap.destroy();
+    }
+  }
+  const ds = createNodeDataSource(db);
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'all' });
+  return ds;
+}

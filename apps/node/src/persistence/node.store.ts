@@ -1,0 +1,605 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { IndicatorRecord, LocalFields } from '../../../../libs/protocol/src/index.js';
+import {
+  DeadLetterRow,
+  InboundBundleRow,
+  IndicatorRow,
+  IndicatorVersionRow,
+  NodeStateRow,
+  OutboxBundleRow,
+  OutboxItemRow,
+  SequenceGapRow,
+} from './entities.js';
+
+export const NODE_DATA_SOURCE = Symbol('NODE_DATA_SOURCE');
+
+/** A version of an indicator as the services see it. */
+export interface StoredVersion {
+  origin: string;
+  recordId: string;
+  version: number;
+  recordText: string;
+  proofJson: string | null;
+  receivedFrom: string | null;
+  recordedAt: string;
+  actor: string | null;
+}
+
+export interface StoredIndicator {
+  origin: string;
+  recordId: string;
+  version: number;
+  recordText: string;
+  local: LocalFields | null;
+  receivedFrom: string | null;
+  updatedAt: string;
+}
+
+export interface OutboxProjection {
+  addressee: string;
+  agreementId: string;
+  recordText: string;
+}
+
+export interface Disclosure {
+  addressee: string;
+  version: number;
+  agreementId: string;
+  bundleSeq: string | null;
+  status: 'queued' | 'pending' | 'sent' | 'acknowledged';
+  sentAt: string | null;
+}
+
+export interface ReceivedRecord {
+  record: IndicatorRecord;
+  text: string;
+  proofJson: string;
+}
+
+export interface IndicatorFilter {
+  type?: string;
+  value?: string;
+  origin?: string;
+  category?: string;
+  updatedSince?: string;
+  updatedUntil?: string;
+  status?: string;
+}
+
+export interface PendingItem {
+  id: number;
+  recordText: string;
+}
+
+export interface DeadLetterInput {
+  subject: string;
+  origin: string | null;
+  code: string;
+  detail: string;
+  data: Uint8Array;
+  receivedAt: string;
+}
+
+const MAX_DEAD_LETTER_BYTES = 1024 * 1024;
+
+function catList(categories: readonly string[]): string {
+  return `,${categories.join(',')},`;
+}
+
+/**
+ * The node's repository: the only code that touches TypeORM. Each method is one atomic unit of
+ * work, so a service never holds a transaction across an await on the network.
+ */
+@Injectable()
+export class NodeStore {
+  private readonly pg: boolean;
+
+  constructor(@Inject(NODE_DATA_SOURCE) private readonly ds: DataSource) {
+    this.pg = ds.options.type === 'postgres';
+  }
+
+  /** `?` placeholders become `$n` on PostgreSQL. */
+  private sql(text: string): string {
+    if (!this.pg) return text;
+    let n = 0;
+    return text.replace(/\?/g, () => `$${++n}`);
+  }
+
+  private async exec(m: EntityManager, text: string, params: unknown[]): Promise<unknown> {
+    return m.query(this.sql(text), params);
+  }
+
+  /** Upsert the current version only when it is newer than what is stored. */
+  private async upsertCurrent(
+    m: EntityManager,
+    rows: {
+      record: IndicatorRecord;
+      text: string;
+      local: LocalFields | null;
+      receivedFrom: string | null;
+      at: string;
+    }[],
+  ): Promise<void> {
+    const chunk = 400;
+    for (let i = 0; i < rows.length; i += chunk) {
+      const part = rows.slice(i, i + chunk);
+      const params: unknown[] = [];
+      const values = part.map((r) => {
+        params.push(
+          r.record.origin,
+          r.record.id,
+          r.record.version,
+          r.record.status,
+          r.record.type,
+          r.record.value,
+          r.record.tlp,
+          catList(r.record.categories),
+          r.record.validUntil,
+          r.text,
+          r.local ? JSON.stringify(r.local) : null,
+          r.receivedFrom,
+          r.at,
+        );
+        return '(?,?,?,?,?,?,?,?,?,?,?,?,?)';
+      });
+      await this.exec(
+        m,
+        `INSERT INTO indicator (origin, record_id, version, status, type, value, tlp, categories,
+           valid_until, record_text, local_json, received_from, updated_at)
+         VALUES ${values.join(',')}
+         ON CONFLICT (origin, record_id) DO UPDATE SET version = excluded.version,
+           status = excluded.status, type = excluded.type, value = excluded.value,
+           tlp = excluded.tlp, categories = excluded.categories, valid_until = excluded.valid_until,
+           record_text = excluded.record_text,
+           local_json = COALESCE(excluded.local_json, indicator.local_json),
+           received_from = excluded.received_from, updated_at = excluded.updated_at
+         WHERE excluded.version > indicator.version`,
+        params,
+      );
+    }
+  }
+
+  private async insertVersions(
+    m: EntityManager,
+    rows: {
+      origin: string;
+      recordId: string;
+      version: number;
+      text: string;
+      proofJson: string | null;
+      receivedFrom: string | null;
+      at: string;
+      actor: string | null;
+    }[],
+  ): Promise<void> {
+    const chunk = 500;
+    for (let i = 0; i < rows.length; i += chunk) {
+      const part = rows.slice(i, i + chunk);
+      const params: unknown[] = [];
+      const values = part.map((r) => {
+        params.push(
+          r.origin,
+          r.recordId,
+          r.version,
+          r.text,
+          r.proofJson,
+          r.receivedFrom,
+          r.at,
+          r.actor,
+        );
+        return '(?,?,?,?,?,?,?,?)';
+      });
+      await this.exec(
+        m,
+        `INSERT INTO indicator_version (origin, record_id, version, record_text, proof_json,
+           received_from, recorded_at, actor) VALUES ${values.join(',')}
+         ON CONFLICT (origin, record_id, version) DO NOTHING`,
+        params,
+      );
+    }
+  }
+
+  /** Store a new version of an own indicator and its outbox projections in one transaction. */
+  async saveOwnVersion(p: {
+    record: IndicatorRecord;
+    recordText: string;
+    local: LocalFields;
+    actor: string;
+    now: string;
+    outbox: OutboxProjection[];
+  }): Promise<void> {
+    await this.saveOwnVersions([p]);
+  }
+
+  /** Bulk form of {@link saveOwnVersion}: one transaction for many records. */
+  async saveOwnVersions(
+    items: {
+      record: IndicatorRecord;
+      recordText: string;
+      local: LocalFields;
+      actor: string;
+      now: string;
+      outbox: OutboxProjection[];
+    }[],
+  ): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      await this.insertVersions(
+        m,
+        items.map((p) => ({
+          origin: p.record.origin,
+          recordId: p.record.id,
+          version: p.record.version,
+          text: p.recordText,
+          proofJson: null,
+          receivedFrom: null,
+          at: p.now,
+          actor: p.actor,
+        })),
+      );
+      await this.upsertCurrent(
+        m,
+        items.map((p) => ({
+          record: p.record,
+          text: p.recordText,
+          local: p.local,
+          receivedFrom: null,
+          at: p.now,
+        })),
+      );
+      const outbox = items.flatMap((p) =>
+        p.outbox.map((o) => ({
+          addressee: o.addressee,
+          recordId: p.record.id,
+          version: p.record.version,
+          agreementId: o.agreementId,
+          recordText: o.recordText,
+          bundleSeq: null,
+          createdAt: p.now,
+        })),
+      );
+      for (let i = 0; i < outbox.length; i += 500) {
+        await m.insert(OutboxItemRow, outbox.slice(i, i + 500));
+      }
+    });
+  }
+
+  async getCurrent(origin: string, recordId: string): Promise<StoredIndicator | null> {
+    const row = await this.ds.getRepository(IndicatorRow).findOneBy({ origin, recordId });
+    return row ? toStored(row) : null;
+  }
+
+  async history(origin: string, recordId: string): Promise<StoredVersion[]> {
+    const rows = await this.ds
+      .getRepository(IndicatorVersionRow)
+      .find({ where: { origin, recordId }, order: { version: 'ASC' } });
+    return rows.map((r) => ({
+      origin: r.origin,
+      recordId: r.recordId,
+      version: r.version,
+      recordText: r.recordText,
+      proofJson: r.proofJson,
+      receivedFrom: r.receivedFrom,
+      recordedAt: r.recordedAt,
+      actor: r.actor,
+    }));
+  }
+
+  /** Which partners each version of an own record was disclosed to, and how far it got. */
+  async disclosures(recordId: string): Promise<Disclosure[]> {
+    const rows: {
+      addressee: string;
+      version: number;
+      agreement_id: string;
+      bundle_seq: string | null;
+      status: string | null;
+      sent_at: string | null;
+    }[] = (await this.exec(
+      this.ds.manager,
+      `SELECT i.addressee, i.version, i.agreement_id, i.bundle_seq, b.status, b.sent_at
+         FROM outbox_item i LEFT JOIN outbox_bundle b
+           ON b.addressee = i.addressee AND b.seq = i.bundle_seq
+        WHERE i.record_id = ? ORDER BY i.version, i.addressee`,
+      [recordId],
+    )) as never;
+    return rows.map((r) => ({
+      addressee: r.addressee,
+      version: Number(r.version),
+      agreementId: r.agreement_id,
+      bundleSeq: r.bundle_seq === null ? null : String(Number(r.bundle_seq)),
+      status: (r.status ?? 'queued') as Disclosure['status'],
+      sentAt: r.sent_at,
+    }));
+  }
+
+  /** Every partner that was queued any version of this record (for retractions). */
+  async previousRecipients(recordId: string): Promise<{ addressee: string; agreementId: string }[]> {
+    const rows: { addressee: string; agreement_id: string }[] = (await this.exec(
+      this.ds.manager,
+      `SELECT addressee, MAX(agreement_id) AS agreement_id FROM outbox_item
+        WHERE record_id = ? GROUP BY addressee`,
+      [recordId],
+    )) as never;
+    return rows.map((r) => ({ addressee: r.addressee, agreementId: r.agreement_id }));
+  }
+
+  async search(
+    f: IndicatorFilter,
+    page: { offset: number; limit: number },
+  ): Promise<{ total: number; items: StoredIndicator[] }> {
+    const qb = this.ds.getRepository(IndicatorRow).createQueryBuilder('i');
+    if (f.type) qb.andWhere('i.type = :type', { type: f.type });
+    if (f.value) qb.andWhere('i.value = :value', { value: f.value });
+    if (f.origin) qb.andWhere('i.origin = :origin', { origin: f.origin });
+    if (f.status) qb.andWhere('i.status = :status', { status: f.status });
+    if (f.category) qb.andWhere('i.categories LIKE :cat', { cat: `%,${f.category},%` });
+    if (f.updatedSince) qb.andWhere('i.updated_at >= :since', { since: f.updatedSince });
+    if (f.updatedUntil) qb.andWhere('i.updated_at < :until', { until: f.updatedUntil });
+    qb.orderBy('i.updated_at', 'DESC')
+      .addOrderBy('i.origin', 'ASC')
+      .addOrderBy('i.record_id', 'ASC')
+      .skip(page.offset)
+      .take(page.limit);
+    const [rows, total] = await qb.getManyAndCount();
+    return { total, items: rows.map(toStored) };
+  }
+
+  // ---- relay -------------------------------------------------------------------------------
+
+  async pendingAddressees(): Promise<string[]> {
+    const rows: { addressee: string }[] = (await this.exec(
+      this.ds.manager,
+      'SELECT DISTINCT addressee FROM outbox_item WHERE bundle_seq IS NULL',
+      [],
+    )) as never;
+    return rows.map((r) => r.addressee);
+  }
+
+  async pendingItems(addressee: string, limit: number): Promise<PendingItem[]> {
+    const rows = await this.ds.getRepository(OutboxItemRow).find({
+      select: { id: true, recordText: true },
+      where: { addressee, bundleSeq: null as never },
+      order: { id: 'ASC' },
+      take: limit,
+    });
+    return rows.map((r) => ({ id: r.id, recordText: r.recordText }));
+  }
+
+  async lastBundleSeq(addressee: string): Promise<bigint> {
+    const rows: { seq: string | null }[] = (await this.exec(
+      this.ds.manager,
+      'SELECT MAX(seq) AS seq FROM outbox_bundle WHERE addressee = ?',
+      [addressee],
+    )) as never;
+    const s = rows[0]?.seq;
+    return s ? BigInt(s) : 0n;
+  }
+
+  /** Persist a signed bundle and attach its items, atomically, before it is published. */
+  async saveBundle(
+    b: {
+      addressee: string;
+      seq: bigint;
+      msgId: string;
+      payload: string;
+      root: string;
+      count: number;
+      createdAt: string;
+    },
+    itemIds: number[],
+  ): Promise<void> {
+    const seq = padSeq(b.seq);
+    await this.ds.transaction(async (m) => {
+      await m.insert(OutboxBundleRow, {
+        addressee: b.addressee,
+        seq,
+        msgId: b.msgId,
+        payload: b.payload,
+        root: b.root,
+        count: b.count,
+        status: 'pending',
+        createdAt: b.createdAt,
+        sentAt: null,
+        receiptJson: null,
+      });
+      for (let i = 0; i < itemIds.length; i += 500) {
+        await m
+          .createQueryBuilder()
+          .update(OutboxItemRow)
+          .set({ bundleSeq: seq })
+          .whereInIds(itemIds.slice(i, i + 500))
+          .execute();
+      }
+    });
+  }
+
+  async unsentBundles(limit: number): Promise<
+    { addressee: string; seq: bigint; msgId: string; payload: string }[]
+  > {
+    const rows = await this.ds.getRepository(OutboxBundleRow).find({
+      where: { status: 'pending' },
+      order: { addressee: 'ASC', seq: 'ASC' },
+      take: limit,
+    });
+    return rows.map((r) => ({
+      addressee: r.addressee,
+      seq: BigInt(r.seq),
+      msgId: r.msgId,
+      payload: r.payload,
+    }));
+  }
+
+  async markSent(addressee: string, seq: bigint, at: string): Promise<void> {
+    await this.ds
+      .getRepository(OutboxBundleRow)
+      .update({ addressee, seq: padSeq(seq), status: 'pending' }, { status: 'sent', sentAt: at });
+  }
+
+  async markAcknowledged(addressee: string, seq: bigint, receiptJson: string): Promise<boolean> {
+    const r = await this.ds
+      .getRepository(OutboxBundleRow)
+      .update({ addressee, seq: padSeq(seq) }, { status: 'acknowledged', receiptJson });
+    return (r.affected ?? 0) > 0;
+  }
+
+  async outboxStats(): Promise<{ queuedItems: number; pendingBundles: number; sentBundles: number; acknowledgedBundles: number }> {
+    const q = async (sql: string): Promise<number> => {
+      const rows: { n: string | number }[] = (await this.exec(this.ds.manager, sql, [])) as never;
+      return Number(rows[0]?.n ?? 0);
+    };
+    return {
+      queuedItems: await q('SELECT COUNT(*) AS n FROM outbox_item WHERE bundle_seq IS NULL'),
+      pendingBundles: await q("SELECT COUNT(*) AS n FROM outbox_bundle WHERE status = 'pending'"),
+      sentBundles: await q("SELECT COUNT(*) AS n FROM outbox_bundle WHERE status = 'sent'"),
+      acknowledgedBundles: await q(
+        "SELECT COUNT(*) AS n FROM outbox_bundle WHERE status = 'acknowledged'",
+      ),
+    };
+  }
+
+  // ---- receiving ---------------------------------------------------------------------------
+
+  async findInboundBundle(origin: string, seq: bigint): Promise<{ root: string } | null> {
+    const row = await this.ds
+      .getRepository(InboundBundleRow)
+      .findOneBy({ origin, seq: padSeq(seq) });
+    return row ? { root: row.root } : null;
+  }
+
+  async lastInboundSeq(origin: string): Promise<bigint> {
+    const rows: { seq: string | null }[] = (await this.exec(
+      this.ds.manager,
+      'SELECT MAX(seq) AS seq FROM inbound_bundle WHERE origin = ?',
+      [origin],
+    )) as never;
+    const s = rows[0]?.seq;
+    return s ? BigInt(s) : 0n;
+  }
+
+  /** Store the accepted records of one bundle, its sequence entry and any gap, atomically. */
+  async storeReceivedBundle(p: {
+    origin: string;
+    seq: bigint;
+    root: string;
+    count: number;
+    kid: string;
+    receivedAt: string;
+    records: ReceivedRecord[];
+    gap: { from: bigint; to: bigint } | null;
+  }): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      await m.insert(InboundBundleRow, {
+        origin: p.origin,
+        seq: padSeq(p.seq),
+        root: p.root,
+        count: p.count,
+        accepted: p.records.length,
+        kid: p.kid,
+        receivedAt: p.receivedAt,
+      });
+      if (p.gap) {
+        await m.insert(SequenceGapRow, {
+          origin: p.origin,
+          fromSeq: String(p.gap.from),
+          toSeq: String(p.gap.to),
+          detectedAt: p.receivedAt,
+        });
+      }
+      await this.insertVersions(
+        m,
+        p.records.map((r) => ({
+          origin: r.record.origin,
+          recordId: r.record.id,
+          version: r.record.version,
+          text: r.text,
+          proofJson: r.proofJson,
+          receivedFrom: p.origin,
+          at: p.receivedAt,
+          actor: null,
+        })),
+      );
+      await this.upsertCurrent(
+        m,
+        p.records.map((r) => ({
+          record: r.record,
+          text: r.text,
+          local: null,
+          receivedFrom: p.origin,
+          at: p.receivedAt,
+        })),
+      );
+    });
+  }
+
+  async addDeadLetter(d: DeadLetterInput): Promise<void> {
+    const bytes = Buffer.from(d.data.subarray(0, MAX_DEAD_LETTER_BYTES));
+    await this.ds.getRepository(DeadLetterRow).insert({
+      subject: d.subject.slice(0, 255),
+      origin: d.origin,
+      code: d.code.slice(0, 32),
+      detail: d.detail.slice(0, 4000),
+      size: d.data.length,
+      data: bytes.toString('base64'),
+      receivedAt: d.receivedAt,
+    });
+  }
+
+  async deadLetters(page: { offset: number; limit: number }): Promise<{
+    total: number;
+    items: { id: number; subject: string; origin: string | null; code: string; detail: string; size: number; receivedAt: string }[];
+  }> {
+    const [rows, total] = await this.ds.getRepository(DeadLetterRow).findAndCount({
+      select: { id: true, subject: true, origin: true, code: true, detail: true, size: true, receivedAt: true },
+      order: { id: 'DESC' },
+      skip: page.offset,
+      take: page.limit,
+    });
+    return {
+      total,
+      items: rows.map((r) => ({
+        id: r.id,
+        subject: r.subject,
+        origin: r.origin,
+        code: r.code,
+        detail: r.detail,
+        size: r.size,
+        receivedAt: r.receivedAt,
+      })),
+    };
+  }
+
+  async sequenceGaps(): Promise<{ origin: string; from: string; to: string; detectedAt: string }[]> {
+    const rows = await this.ds.getRepository(SequenceGapRow).find({ order: { id: 'ASC' } });
+    return rows.map((r) => ({ origin: r.origin, from: r.fromSeq, to: r.toSeq, detectedAt: r.detectedAt }));
+  }
+
+  async getState(key: string): Promise<string | null> {
+    const row = await this.ds.getRepository(NodeStateRow).findOneBy({ key });
+    return row?.value ?? null;
+  }
+
+  async setState(key: string, value: string): Promise<void> {
+    await this.ds.getRepository(NodeStateRow).upsert({ key, value }, ['key']);
+  }
+
+  async countIndicators(origin?: string): Promise<number> {
+    return this.ds.getRepository(IndicatorRow).countBy(origin ? { origin } : {});
+  }
+}
+
+/** Sequence numbers are stored zero-padded so that text order is numeric order. */
+export function padSeq(seq: bigint): string {
+  return seq.toString().padStart(20, '0');
+}
+
+function toStored(r: IndicatorRow): StoredIndicator {
+  return {
+    origin: r.origin,
+    recordId: r.recordId,
+    version: r.version,
+    recordText: r.recordText,
+    local: r.localJson ? (JSON.parse(r.localJson) as LocalFields) : null,
+    receivedFrom: r.receivedFrom,
+    updatedAt: r.updatedAt,
+  };
+}
