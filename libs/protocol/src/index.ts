@@ -1,3 +1,5 @@
 // Public door of libs/protocol. Nothing outside this lib imports its other files.
 export * from './errors.js';
 export * from './model.js';
+export * from './keys.js';
+export * from './jws.js';
