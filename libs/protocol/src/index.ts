@@ -1,5 +1,7 @@
 // Public door of libs/protocol. Nothing outside this lib imports its other files.
 export * from './errors.js';
 export * from './model.js';
+export * from './json.js';
+export * from './merkle.js';
 export * from './keys.js';
 export * from './jws.js';
