@@ -5,3 +5,5 @@ export * from './json.js';
 export * from './merkle.js';
 export * from './keys.js';
 export * from './jws.js';
+export * from './directory.js';
+export * from './scope.js';
