@@ -7,3 +7,4 @@ export * from './keys.js';
 export * from './jws.js';
 export * from './directory.js';
 export * from './scope.js';
+export * from './jwe.js';
