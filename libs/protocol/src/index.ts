@@ -8,3 +8,5 @@ export * from './jws.js';
 export * from './directory.js';
 export * from './scope.js';
 export * from './jwe.js';
+export * from './normalize.js';
+export * from './record.js';
