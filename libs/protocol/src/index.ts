@@ -10,3 +10,4 @@ export * from './scope.js';
 export * from './jwe.js';
 export * from './normalize.js';
 export * from './record.js';
+export * from './bundle.js';
