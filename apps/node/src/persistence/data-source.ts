@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import type { NodeConfig } from '../config/node.config.js';
 import { NODE_ENTITIES } from './entities.js';
-import { Initial0001 } from './migrations/0001-initial.js';
+import { Initial1764300000000 } from './migrations/0001-initial.js';
 
 /**
  * Build the node's DataSource. Migrations, never `synchronize`: the schema of a node holding
@@ -10,11 +10,11 @@ import { Initial0001 } from './migrations/0001-initial.js';
 export function createNodeDataSource(db: NodeConfig['database']): DataSource {
   const common = {
     entities: NODE_ENTITIES,
-    migrations: [Initial0001],
+    migrations: [Initial1764300000000],
     migrationsRun: false,
     synchronize: false,
     logging: false,
-  } as const;
+  };
   if (db.kind === 'sqlite') {
     return new DataSource({
       ...common,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import type { IndicatorRecord, LocalFields } from '../../../../libs/protocol/src/index.js';
 import {
   DeadLetterRow,
@@ -358,7 +358,7 @@ export class NodeStore {
   async pendingItems(addressee: string, limit: number): Promise<PendingItem[]> {
     const rows = await this.ds.getRepository(OutboxItemRow).find({
       select: { id: true, recordText: true },
-      where: { addressee, bundleSeq: null as never },
+      where: { addressee, bundleSeq: IsNull() },
       order: { id: 'ASC' },
       take: limit,
     });

@@ -1,8 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Initial schema of a national node, for SQLite and PostgreSQL. */
-export class Initial0001 implements MigrationInterface {
-  name = 'Initial0001';
+export class Initial1764300000000 implements MigrationInterface {
+  name = 'Initial1764300000000';
 
   async up(q: QueryRunner): Promise<void> {
     const pg = q.connection.options.type === 'postgres';

@@ -1,0 +1,75 @@
+import 'reflect-metadata';
+import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { JetStreamServer, inboxStreamName } from './inbound-transport.js';
+import type { NodeConfig } from './config/node.config.js';
+import { NodeModule } from './node.module.js';
+import { NodeStore } from './persistence/node.store.js';
+import { toRfc3339Ms } from '../../../libs/protocol/src/index.js';
+
+/** Largest accepted HTTP body: a bulk request of a few thousand indicators. */
+export const MAX_BODY = '2mb';
+
+/**
+ * Build and start a node: HTTP API, OpenAPI at /api/docs, and the JetStream consumer of its inbox.
+ * Used by main.ts, the demo runner and the tests (one code path).
+ */
+export async function startNode(
+  config: NodeConfig,
+  opts: { listen?: boolean; logger?: false | ('error' | 'warn' | 'log')[] } = {},
+): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(NodeModule.forRoot(config), {
+    logger: opts.logger ?? ['error', 'warn', 'log'],
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.useBodyParser('json', { limit: MAX_BODY });
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      transform: true,
+    }),
+  );
+  const doc = new DocumentBuilder()
+    .setTitle(`FedIntel node ${config.memberId}`)
+    .setDescription('National node REST API v1: indicators, sharing provenance, operations')
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('api/docs', app, SwaggerModule.createDocument(app, doc));
+  const store = app.get(NodeStore);
+  app.connectMicroservice(
+    {
+      strategy: new JetStreamServer({
+        servers: config.nats.url,
+        user: config.nats.user,
+        pass: config.nats.password,
+        name: `fedintel-node-${config.memberId}-inbox`,
+        stream: inboxStreamName(config.memberId),
+        durable: 'node',
+        maxDeliver: 10,
+        backoffMs: [200, 1000, 5000],
+        onDeadLetter: async (m, reason) => {
+          await store.addDeadLetter({
+            subject: m.subject,
+            origin: m.origin || null,
+            code: (reason as { code?: string }).code ?? 'TRANSPORT',
+            detail: reason instanceof Error ? reason.message : String(reason),
+            data: m.data,
+            receivedAt: toRfc3339Ms(new Date()),
+          });
+        },
+      }),
+    },
+    { inheritAppConfig: true },
+  );
+  app.enableShutdownHooks();
+  await app.startAllMicroservices();
+  if (opts.listen !== false) await app.listen(config.http.port, config.http.host);
+  else await app.init();
+  return app;
+}

@@ -1,0 +1,77 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { normalizeIndicator, type IndicatorType } from '../../../../libs/protocol/src/index.js';
+import type { Actor } from '../auth/auth.guard.js';
+import { Roles } from '../auth/roles.decorator.js';
+import { BulkCreateDto, CreateIndicatorDto, SearchQueryDto, UpdateIndicatorDto } from './indicator.dto.js';
+import { toIndicatorResponse } from './indicator.mapper.js';
+import { IndicatorsService } from './indicators.service.js';
+
+type Req = { actor: Actor };
+
+/** REST API v1 for indicators. Thin: translate, call one service method, map. */
+@ApiTags('indicators')
+@ApiBearerAuth()
+@Controller('api/v1/indicators')
+export class IndicatorsController {
+  constructor(private readonly indicators: IndicatorsService) {}
+
+  @Post()
+  @Roles('analyst', 'supervisor')
+  async create(@Body() body: CreateIndicatorDto, @Req() req: Req): Promise<unknown> {
+    const r = await this.indicators.create(body, req.actor.subject);
+    return { indicator: toIndicatorResponse(r.indicator), sharing: r.sharing };
+  }
+
+  @Post('bulk')
+  @HttpCode(200)
+  @Roles('analyst', 'supervisor')
+  async bulk(@Body() body: BulkCreateDto, @Req() req: Req): Promise<unknown> {
+    return this.indicators.createMany(body.items, req.actor.subject);
+  }
+
+  @Get()
+  @Roles('analyst', 'supervisor')
+  async search(@Query() q: SearchQueryDto): Promise<unknown> {
+    const page = q.page ?? 1;
+    const pageSize = q.pageSize ?? 50;
+    let value = q.value;
+    if (value !== undefined && q.type) {
+      value = normalizeIndicator({ type: q.type as IndicatorType, value }).value;
+    }
+    const r = await this.indicators.search(
+      { type: q.type, value, origin: q.origin, category: q.category, status: q.status, updatedSince: q.since, updatedUntil: q.until },
+      { offset: (page - 1) * pageSize, limit: pageSize },
+    );
+    return { total: r.total, page, pageSize, items: r.items.map(toIndicatorResponse) };
+  }
+
+  @Get(':origin/:id')
+  @Roles('analyst', 'supervisor')
+  async get(
+    @Param('origin') origin: string,
+    @Param('id', new ParseUUIDPipe()) id: string,
+  ): Promise<unknown> {
+    const r = await this.indicators.get(origin, id);
+    return { indicator: toIndicatorResponse(r.indicator), history: r.history, disclosures: r.disclosures };
+  }
+
+  @Put(':id')
+  @Roles('analyst', 'supervisor')
+  async update(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: UpdateIndicatorDto,
+    @Req() req: Req,
+  ): Promise<unknown> {
+    const r = await this.indicators.update(id, body, req.actor.subject);
+    return { indicator: toIndicatorResponse(r.indicator), sharing: r.sharing };
+  }
+
+  @Post(':id/retract')
+  @HttpCode(200)
+  @Roles('analyst', 'supervisor')
+  async retract(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: Req): Promise<unknown> {
+    const r = await this.indicators.retract(id, req.actor.subject);
+    return { indicator: toIndicatorResponse(r.indicator), sharing: r.sharing };
+  }
+}

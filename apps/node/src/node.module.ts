@@ -1,0 +1,108 @@
+import { Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, Inject, Logger } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import type { DataSource } from 'typeorm';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { provisionStreams, streamPlan } from '../../../libs/broker/src/index.js';
+import { JetStreamPublisher } from '../../../libs/transport/src/index.js';
+import { AuthGuard } from './auth/auth.guard.js';
+import { NODE_CONFIG, type NodeConfig } from './config/node.config.js';
+import { FederationContext } from './federation/federation.context.js';
+import { HealthController } from './health/health.controller.js';
+import { HttpErrorFilter } from './http/error.filter.js';
+import { IndicatorsController } from './indicators/indicators.controller.js';
+import { IndicatorsService } from './indicators/indicators.service.js';
+import { openNodeDatabase } from './persistence/data-source.js';
+import { NODE_DATA_SOURCE, NodeStore } from './persistence/node.store.js';
+import { InboundController } from './sharing/inbound.controller.js';
+import { InboundService } from './sharing/inbound.service.js';
+import { FEDERATION_PUBLISHER } from './sharing/publisher.js';
+import { RelayService } from './sharing/relay.service.js';
+
+/** Members whose streams this node's leaf must hold (every active member of the directory). */
+export function directoryMembers(f: FederationContext): string[] {
+  return f.directory.members
+    .filter((m) => m.roles.includes('member') && m.status === 'active')
+    .map((m) => m.id)
+    .sort();
+}
+
+/** The node's own NATS connection (to its leaf), used for publishing and provisioning. */
+export const NODE_NATS = Symbol('NODE_NATS');
+
+class NodeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('node');
+  constructor(
+    private readonly relay: RelayService,
+    private readonly federation: FederationContext,
+    @Inject(NODE_NATS) private readonly nc: NatsConnection,
+    @Inject(NODE_DATA_SOURCE) private readonly ds: DataSource,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const plan = streamPlan(directoryMembers(this.federation), this.federation.memberId);
+    try {
+      await provisionStreams(this.nc, plan);
+    } catch (e) {
+      // The leaf may be down: the outbox keeps everything and the relay retries publishing.
+      this.log.warn(`stream provisioning failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    this.relay.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.onApplicationShutdown();
+    await this.nc.drain().catch(() => undefined);
+    if (this.ds.isInitialized) await this.ds.destroy();
+  }
+}
+
+/** The national node: REST API, sharing (outbox relay) and receiving (JetStream). */
+@Module({})
+export class NodeModule {
+  static forRoot(config: NodeConfig): DynamicModule {
+    return {
+      module: NodeModule,
+      controllers: [HealthController, IndicatorsController, InboundController],
+      providers: [
+        { provide: NODE_CONFIG, useValue: config },
+        { provide: NODE_DATA_SOURCE, useFactory: () => openNodeDatabase(config.database) },
+        {
+          provide: FederationContext,
+          useFactory: () =>
+            FederationContext.load({
+              memberId: config.memberId,
+              keysFile: config.keysFile,
+              governanceKeysFile: config.governanceKeysFile,
+              directoryFile: config.directoryFile,
+              now: new Date(),
+            }),
+        },
+        {
+          provide: NODE_NATS,
+          useFactory: () =>
+            connect({
+              servers: config.nats.url,
+              user: config.nats.user,
+              pass: config.nats.password,
+              name: `fedintel-node-${config.memberId}`,
+              // A node whose leaf is down keeps trying: its outbox holds what it cannot send.
+              maxReconnectAttempts: -1,
+              waitOnFirstConnect: true,
+            }),
+        },
+        {
+          provide: FEDERATION_PUBLISHER,
+          inject: [NODE_NATS],
+          useFactory: (nc: NatsConnection) => JetStreamPublisher.fromConnection(nc),
+        },
+        NodeStore,
+        RelayService,
+        IndicatorsService,
+        InboundService,
+        NodeLifecycle,
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+      ],
+    };
+  }
+}
