@@ -595,9 +595,9 @@ export function resolveVerificationKey(
   return found;
 }
 
-// Imported KeyObjects per directory version and kid: verification is the hot path and a parsed
-// directory is frozen, so the cache can never go stale for a given Directory object.
-const keyObjectCache = new WeakMap<Directory, Map<string, KeyObject>>();
+// Imported KeyObjects per directory object and kid: verification is the hot path. The entry keeps
+// the JWK's `x` so that a caller mutating an unparsed directory can never get a stale key.
+const keyObjectCache = new WeakMap<Directory, Map<string, { x: string; key: KeyObject }>>();
 
 /**
  * A {@link KeyResolver} over a directory for `verifyCompact`: each call runs the full
@@ -616,20 +616,29 @@ export function directoryKeyResolver(d: Directory, opts: KeyResolutionOptions): 
   const perDirectory = cache;
   return (kid: string) => {
     const { key } = resolveVerificationKey(d, kid, opts);
-    let ko = perDirectory.get(kid);
-    if (!ko) {
-      ko = importPublicKey(key.jwk, key.use === 'sig' ? 'Ed25519' : 'X25519');
-      perDirectory.set(kid, ko);
-    }
-    return ko;
+    const hit = perDirectory.get(kid);
+    if (hit && hit.x === key.jwk.x) return hit.key;
+    const imported = importPublicKey(key.jwk, key.use === 'sig' ? 'Ed25519' : 'X25519');
+    perDirectory.set(kid, { x: key.jwk.x, key: imported });
+    return imported;
   };
 }
 
 // --- lookups --------------------------------------------------------------------------------
 
+// Member index per frozen directory: scope evaluation looks members up once per recipient per
+// record. Unfrozen (hand-built) directories are searched linearly, as they may still change.
+const memberIndex = new WeakMap<Directory, Map<MemberId, Member>>();
+
 /** The directory entry with this id, or `undefined`. */
 export function memberById(d: Directory, id: MemberId): Member | undefined {
-  return d.members.find((m) => m.id === id);
+  if (!Object.isFrozen(d) || !Object.isFrozen(d.members)) return d.members.find((m) => m.id === id);
+  let index = memberIndex.get(d);
+  if (!index) {
+    index = new Map(d.members.map((m) => [m.id, m]));
+    memberIndex.set(d, index);
+  }
+  return index.get(id);
 }
 
 function requireMember(d: Directory, id: MemberId): Member {

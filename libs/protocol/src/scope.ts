@@ -174,11 +174,21 @@ export function resolveAddressees(
 
 // --- agreements ------------------------------------------------------------------------------
 
+// Parsed validity bounds of frozen agreements (parsed directories are deep-frozen): scope
+// evaluation runs once per record and recipient, and Date.parse dominates it otherwise.
+const agreementBounds = new WeakMap<Agreement, { from: number; until: number }>();
+
 function inForce(a: Agreement, now: Date): boolean {
+  let b = agreementBounds.get(a);
+  if (!b) {
+    b = {
+      from: Date.parse(a.validFrom),
+      until: a.validUntil === undefined ? Infinity : Date.parse(a.validUntil),
+    };
+    if (Object.isFrozen(a)) agreementBounds.set(a, b);
+  }
   const t = now.getTime();
-  return (
-    Date.parse(a.validFrom) <= t && (a.validUntil === undefined || t < Date.parse(a.validUntil))
-  );
+  return b.from <= t && t < b.until;
 }
 
 function isParty(a: Agreement, id: Recipient): boolean {
@@ -263,16 +273,44 @@ function deny(reason: DenialReason, detail: string): Disclosure {
   return { allowed: false, reason, detail };
 }
 
+function isDenial(x: ReadonlyMap<Recipient, Reach> | Disclosure): x is Disclosure {
+  return !(x instanceof Map);
+}
+
+// Resolved scopes per frozen directory, keyed by the addressee list: records of one batch mostly
+// share a scope. Bounded; outcomes (including refusals) are immutable once computed.
+const SCOPE_CACHE_MAX = 1024;
+const scopeCache = new WeakMap<
+  Directory,
+  Map<string, ReadonlyMap<Recipient, Reach> | Disclosure>
+>();
+
 function resolveOrDeny(
   record: IndicatorRecord,
   directory: Directory,
-): Map<Recipient, Reach> | Disclosure {
+): ReadonlyMap<Recipient, Reach> | Disclosure {
+  const cacheable = Object.isFrozen(directory) && Array.isArray(record.scope.addressees);
+  // JSON, not a join: no two different lists may share a key.
+  const key = cacheable ? JSON.stringify(record.scope.addressees) : '';
+  let perDirectory = cacheable ? scopeCache.get(directory) : undefined;
+  const hit = perDirectory?.get(key);
+  if (hit) return isDenial(hit) ? { ...hit } : hit;
+  let outcome: ReadonlyMap<Recipient, Reach> | Disclosure;
   try {
-    return resolveScope(record.scope, directory);
+    outcome = resolveScope(record.scope, directory);
   } catch (e) {
-    if (e instanceof ProtocolError) return deny('SCOPE_INVALID', e.message);
-    throw e;
+    if (!(e instanceof ProtocolError)) throw e;
+    outcome = deny('SCOPE_INVALID', e.message);
   }
+  if (cacheable) {
+    if (!perDirectory) {
+      perDirectory = new Map();
+      scopeCache.set(directory, perDirectory);
+    }
+    if (perDirectory.size >= SCOPE_CACHE_MAX) perDirectory.clear();
+    perDirectory.set(key, outcome);
+  }
+  return isDenial(outcome) ? { ...outcome } : outcome;
 }
 
 /** Input of {@link evaluateDisclosure}. */
@@ -316,7 +354,7 @@ export function evaluateDisclosure(input: DisclosureInput): Disclosure {
     return deny('RECIPIENT_INACTIVE', `recipient ${recipient} is not an active directory entry`);
   }
   const resolved = resolveOrDeny(record, directory);
-  if (!(resolved instanceof Map)) return resolved;
+  if (isDenial(resolved)) return resolved;
   const reach = resolved.get(recipient);
   if (reach === undefined) {
     return deny(
@@ -388,7 +426,7 @@ export function evaluateOnward(input: OnwardInput): Disclosure {
     return deny('TLP_NO_ONWARD', `TLP:${record.tlp} forbids onward sharing`);
   }
   const resolved = resolveOrDeny(record, directory);
-  if (!(resolved instanceof Map)) return resolved;
+  if (isDenial(resolved)) return resolved;
   if (!resolved.has(from))
     return deny('HUB_NOT_IN_SCOPE', 'the hub is not an addressee of the record');
   if (!resolved.has(to)) {

@@ -13,6 +13,7 @@ import {
   evaluateOnward,
   isProtocolError,
   narrowTlp,
+  parseDirectory,
   projectLocal,
   resolveAddressees,
   resolveScope,
@@ -178,8 +179,11 @@ function expectedOnward(origin: string, kind: string, tlp: Tlp, code: string, to
   return 'ok';
 }
 
-describe('disclosure matrix (origin × scope kind × TLP × handling × recipient)', () => {
-  const dir = directory();
+describe.each([
+  ['a hand-built directory', directory()],
+  // A parsed directory is frozen, which turns on the member, agreement and scope caches.
+  ['a parsed (frozen, cached) directory', parseDirectory(directory())],
+])('disclosure matrix (origin × scope kind × TLP × handling × recipient), %s', (_name, dir) => {
   for (const origin of ORIGINS) {
     for (const kind of Object.keys(SCOPES)) {
       it(`direct from ${origin}, scope ${kind}: decisions match the truth table`, () => {
@@ -302,6 +306,27 @@ describe('evaluateDisclosure: members and agreements', () => {
     const r = record({ origin: 'ph', scope: { addressees: ['vn'] } });
     const d = evaluateDisclosure({ record: r, directory: directory(), recipient: 'vn', now: NOW });
     expect(d).toMatchObject({ allowed: false, reason: 'ORIGIN_INACTIVE' });
+  });
+
+  it('gives the same answers on repeated calls over a frozen directory (cached scopes)', () => {
+    const frozen = parseDirectory(directory());
+    const bad = record({ scope: { addressees: ['vn', 'group:gone'] } });
+    const first = evaluateDisclosure({ record: bad, directory: frozen, recipient: 'vn', now: NOW });
+    expect(first).toMatchObject({ allowed: false, reason: 'SCOPE_INVALID' });
+    Object.assign(first, { reason: 'tampered' });
+    const again = evaluateDisclosure({ record: bad, directory: frozen, recipient: 'vn', now: NOW });
+    expect(again).toMatchObject({ allowed: false, reason: 'SCOPE_INVALID' });
+    // Two lists that a naive join would give one cache key.
+    const two = record({ scope: { addressees: ['vn', 'th'] } });
+    expect(
+      evaluateDisclosure({ record: two, directory: frozen, recipient: 'vn', now: NOW }).allowed,
+    ).toBe(true);
+    const one = record({ scope: { addressees: ['vn\nth'] } });
+    expect(
+      evaluateDisclosure({ record: one, directory: frozen, recipient: 'vn', now: NOW }),
+    ).toMatchObject({
+      reason: 'SCOPE_INVALID',
+    });
   });
 
   it('turns an unresolvable scope into a SCOPE_INVALID denial', () => {
