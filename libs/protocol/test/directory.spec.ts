@@ -354,6 +354,26 @@ describe('parseDirectory', () => {
     ],
   ];
 
+  cases.push(
+    ['a member that is not an object', (d) => ((d.members as unknown[])[1] = null), 'members[1]'],
+    ['an empty member name', (d) => (d.members[0]!.name = ''), 'members[0].name'],
+    [
+      'a jwk.kid that differs from kid',
+      (d) => (d.members[0]!.keys[0]!.jwk.kid = d.members[0]!.keys[1]!.kid),
+      'members[0].keys[0].jwk.kid',
+    ],
+    [
+      'an agreement ending before it starts',
+      (d) => (d.agreements[0]!.validUntil = d.agreements[0]!.validFrom),
+      'agreements[0].validUntil',
+    ],
+    [
+      'an X25519 governance key',
+      (d) => (d.governanceKeys![0]!.jwk = { ...d.members[0]!.keys[2]!.jwk }),
+      'governanceKeys[0].jwk',
+    ],
+  );
+
   it.each(cases)('refuses %s', (_name, edit, field) => {
     const d = golden();
     edit(d);
