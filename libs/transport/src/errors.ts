@@ -88,8 +88,8 @@ export class DeadLetterError extends Error {
  *   help; an operator must act.
  * - `TIMEOUT`: no PubAck in time. The message may or may not be stored; retry with the same
  *   `msgId` and the duplicate window makes it safe.
- * - `STREAM_MISMATCH`: the PubAck (or the server, through `Nats-Expected-Stream`) named another
- *   stream than the expected one.
+ * - `STREAM_MISMATCH`: the PubAck named another stream than the expected one (the message is stored
+ *   there: a configuration error), or a caller-set `Nats-Expected-Stream` header was refused.
  * - `PERMISSION_DENIED`: the server refused the publish subject to this identity.
  * - `CONNECTION`: the connection is closed or draining.
  * - `API_ERROR`: JetStream answered with an error (limits, storage, wrong sequence...).

@@ -34,7 +34,7 @@ export interface PublishOptions {
   msgId: string;
   /** Extra NATS headers. */
   headers?: Readonly<Record<string, string>>;
-  /** The stream that must store the message; any other is an error (checked by server and client). */
+  /** The stream that must store the message; a PubAck from any other is a `STREAM_MISMATCH` error. */
   expectStream?: string;
 }
 
