@@ -295,6 +295,58 @@ describe('createBundle / openBundle', () => {
     );
   });
 
+  it.each<[string, (canonical: string) => string, string]>([
+    [
+      'keys out of order',
+      (t) => t.replace('{"accuracy":2,', '{').replace('}', ',"accuracy":2}'),
+      'BUNDLE_MALFORMED',
+    ],
+    [
+      'a number as 80.0',
+      (t) => t.replace('"confidence":80', '"confidence":80.0'),
+      'BUNDLE_MALFORMED',
+    ],
+    [
+      'an integer above 2^53',
+      (t) => t.replace('"confidence":80', '"confidence":9007199254740993'),
+      'JSON_UNSAFE_NUMBER',
+    ],
+    [
+      'an escaped non-ASCII character',
+      (t) => t.replace('"sharedNote":"é', '"sharedNote":"\\u00e9'),
+      'BUNDLE_MALFORMED',
+    ],
+    [
+      'an escaped surrogate pair',
+      (t) => t.replace('"sharedNote":"é', '"sharedNote":"\\ud83d\\ude00'),
+      'BUNDLE_MALFORMED',
+    ],
+    [
+      'an escaped lone surrogate',
+      (t) => t.replace('"sharedNote":"é', '"sharedNote":"\\ud800'),
+      'JSON_SYNTAX',
+    ],
+    ['a trailing space', (t) => `${t} `, 'BUNDLE_MALFORMED'],
+    [
+      'a duplicate key with the same value',
+      (t) => t.replace('"accuracy":2', '"accuracy":2,"accuracy":2'),
+      'JSON_DUPLICATE_KEY',
+    ],
+  ])('refuses a signed record text with %s', async (_name, mutate, code) => {
+    const canonical = canonicalize(record(1, { sharedNote: 'é 😀 note' }));
+    const text = mutate(canonical);
+    expect(text).not.toBe(canonical);
+    await expect(codeOf(openBundle(await signedBundleOfTexts([text]), resolve))).resolves.toBe(
+      code,
+    );
+  });
+
+  it('accepts canonical texts with raw non-ASCII, emoji and escaped controls', async () => {
+    const r = record(1, { sharedNote: 'é 😀 "quoted" \\ back\nslash\ttab' });
+    const opened = await openBundle(await signedBundleOfTexts([canonicalize(r)]), resolve);
+    expect(opened.records).toEqual([r]);
+  });
+
   it('rejects a signed record from another origin, or repeated', async () => {
     const foreign = canonicalize(record(1, { origin: 'jp' }));
     await expect(codeOf(openBundle(await signedBundleOfTexts([foreign]), resolve))).resolves.toBe(
