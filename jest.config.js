@@ -25,7 +25,11 @@ export default {
   coverageReporters: ['text-summary', 'json-summary'],
   coverageThreshold: { 'libs/protocol/src/': { lines: 90 } },
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/*/{src,test}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs}/*/{src,test}/**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'integration',
@@ -34,7 +38,10 @@ export default {
     {
       ...common,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/{apps,libs}/*/test/**/*.e2e-spec.ts', '<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      testMatch: [
+        '<rootDir>/{apps,libs}/*/test/**/*.e2e-spec.ts',
+        '<rootDir>/test/e2e/**/*.e2e-spec.ts',
+      ],
     },
   ],
 };

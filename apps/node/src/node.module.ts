@@ -1,4 +1,11 @@
-import { Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, Inject, Logger } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  Inject,
+  Logger,
+} from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { connect, type NatsConnection } from '@nats-io/transport-node';

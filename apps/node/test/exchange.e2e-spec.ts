@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { eventually, indicatorBody, startTestFederation, type TestFederation } from './federation.harness.js';
+import {
+  eventually,
+  indicatorBody,
+  startTestFederation,
+  type TestFederation,
+} from './federation.harness.js';
 
 describe('sovereign exchange between national nodes (SQLite)', () => {
   let f: TestFederation;
@@ -29,12 +34,16 @@ describe('sovereign exchange between national nodes (SQLite)', () => {
     ]);
 
     const vnToken = await vn.token(['analyst']);
-    const got = await eventually(async () => {
-      const r = await request(vn.url)
-        .get(`/api/v1/indicators/kr/${id}`)
-        .set('Authorization', `Bearer ${vnToken}`);
-      return r.status === 200 ? r.body : undefined;
-    }, 20000, 'the record at VN');
+    const got = await eventually(
+      async () => {
+        const r = await request(vn.url)
+          .get(`/api/v1/indicators/kr/${id}`)
+          .set('Authorization', `Bearer ${vnToken}`);
+        return r.status === 200 ? r.body : undefined;
+      },
+      20000,
+      'the record at VN',
+    );
     expect(got.indicator.value).toBe('newtoki469.com');
     expect(got.indicator.receivedFrom).toBe('kr');
     expect(got.indicator.local).toBeUndefined();
@@ -43,12 +52,16 @@ describe('sovereign exchange between national nodes (SQLite)', () => {
 
     // KR's provenance shows the disclosure acknowledged by VN's signed receipt.
     const krToken = await kr.token(['analyst']);
-    const prov = await eventually(async () => {
-      const r = await request(kr.url)
-        .get(`/api/v1/indicators/kr/${id}`)
-        .set('Authorization', `Bearer ${krToken}`);
-      return r.body.disclosures?.[0]?.status === 'acknowledged' ? r.body : undefined;
-    }, 20000, 'the receipt at KR');
+    const prov = await eventually(
+      async () => {
+        const r = await request(kr.url)
+          .get(`/api/v1/indicators/kr/${id}`)
+          .set('Authorization', `Bearer ${krToken}`);
+        return r.body.disclosures?.[0]?.status === 'acknowledged' ? r.body : undefined;
+      },
+      20000,
+      'the receipt at KR',
+    );
     expect(prov.disclosures).toEqual([
       expect.objectContaining({ addressee: 'vn', version: 1, status: 'acknowledged' }),
     ]);

@@ -4,7 +4,11 @@ import type { INestApplication } from '@nestjs/common';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { provisionFederation, nodeEnv, type ProvisionedFederation } from '../../../libs/devnet/src/index.js';
+import {
+  provisionFederation,
+  nodeEnv,
+  type ProvisionedFederation,
+} from '../../../libs/devnet/src/index.js';
 import { importPrivateKey } from '../../../libs/protocol/src/index.js';
 import { issueApiToken, type ApiRole } from '../../../libs/keystore/src/index.js';
 import { freePort, startFederation, type Federation } from '../../../libs/testing/src/index.js';
@@ -56,8 +60,7 @@ export async function startTestFederation(opts: {
     ports[id] ??= await freePort();
     const creds = brokers.nodeCredentials[id];
     if (!creds) throw new Error(`no credentials for ${id}`);
-    const database =
-      opts.database === 'postgres' ? PG_URL : `sqlite:${join(dir, `${id}.sqlite`)}`;
+    const database = opts.database === 'postgres' ? PG_URL : `sqlite:${join(dir, `${id}.sqlite`)}`;
     const env = nodeEnv({
       fed,
       id,
@@ -127,7 +130,8 @@ export async function eventually<T>(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  const why = last instanceof Error ? `: ${last.message}` : '';
+  throw new Error(`timed out waiting for ${what}${why}`);
 }
 
 /** A valid indicator body for the REST API. */

@@ -46,7 +46,10 @@ export interface ProvisionedFederation {
  * The default agreements of a demo federation: a bilateral KR–VN MoU (up to TLP:RED) and a
  * federation-wide charter (up to TLP:AMBER) that also covers the hub.
  */
-export function defaultAgreements(now: Date, members: DevMember[]): { groups: Group[]; agreements: Agreement[] } {
+export function defaultAgreements(
+  now: Date,
+  members: DevMember[],
+): { groups: Group[]; agreements: Agreement[] } {
   const from = toRfc3339Ms(new Date(now.getTime() - 24 * 3600 * 1000));
   const ids = members.map((m) => m.id);
   const groups: Group[] = [];
@@ -61,7 +64,11 @@ export function defaultAgreements(now: Date, members: DevMember[]): { groups: Gr
     },
   ];
   if (ids.includes('kr') && ids.includes('vn')) {
-    groups.push({ id: 'kr-vn-mou', name: 'Korea–Vietnam MoU on online piracy', members: ['kr', 'vn'] });
+    groups.push({
+      id: 'kr-vn-mou',
+      name: 'Korea–Vietnam MoU on online piracy',
+      members: ['kr', 'vn'],
+    });
     // Directory order matters: the first agreement that covers a disclosure is the one cited.
     agreements.unshift({
       id: 'kr-vn-mou',

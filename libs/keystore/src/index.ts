@@ -30,7 +30,11 @@ function fail(path: string, why: string, cause?: unknown): never {
   throw new ProtocolError('INVALID_FIELD', `${path}: ${why}`, { cause, field: path });
 }
 
-function keyPair(v: unknown, path: string, crv: 'Ed25519' | 'X25519'): { kid: string; privateJwk: OkpJwk } {
+function keyPair(
+  v: unknown,
+  path: string,
+  crv: 'Ed25519' | 'X25519',
+): { kid: string; privateJwk: OkpJwk } {
   if (typeof v !== 'object' || v === null) fail(path, 'must be an object');
   const o = v as Record<string, unknown>;
   if (typeof o.kid !== 'string' || o.kid.length === 0) fail(`${path}.kid`, 'must be a string');
@@ -68,7 +72,7 @@ export function parseGovernanceKeyFile(text: string, path = 'governance'): Gover
     if (typeof o?.kid !== 'string' || typeof o.jwk !== 'object' || o.jwk === null) {
       fail(`${path}.keys[${i}]`, 'must be {kid, jwk}');
     }
-    if ('d' in (o.jwk as object)) fail(`${path}.keys[${i}].jwk`, 'must be a public key');
+    if ('d' in o.jwk) fail(`${path}.keys[${i}].jwk`, 'must be a public key');
     return { kid: o.kid, jwk: o.jwk as OkpJwk };
   });
   return { keys };

@@ -33,7 +33,14 @@ export type AliasSubtype = (typeof ALIAS_SUBTYPES)[number];
 export const CRYPTO_CHAINS = ['bitcoin', 'ethereum'] as const;
 export type CryptoChain = (typeof CRYPTO_CHAINS)[number];
 
-export const CONTENT_CATEGORIES = ['webtoon', 'drama', 'film', 'sports', 'music', 'live-tv'] as const;
+export const CONTENT_CATEGORIES = [
+  'webtoon',
+  'drama',
+  'film',
+  'sports',
+  'music',
+  'live-tv',
+] as const;
 export type ContentCategory = (typeof CONTENT_CATEGORIES)[number];
 
 /** TLP 2.0, from least to most restrictive. */

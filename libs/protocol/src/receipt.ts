@@ -30,20 +30,26 @@ const ROOT = /^[A-Za-z0-9_-]{43}$/;
 /** Validate a receipt body (exact keys, types, ranges). */
 export function parseReceipt(value: unknown): Receipt {
   const bad = (field: string, why: string): never => {
-    throw new ProtocolError('INVALID_FIELD', `receipt.${field}: ${why}`, { field: `receipt.${field}` });
+    throw new ProtocolError('INVALID_FIELD', `receipt.${field}: ${why}`, {
+      field: `receipt.${field}`,
+    });
   };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad('', 'must be an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    bad('', 'must be an object');
   const o = value as Record<string, unknown>;
   const allowed = ['v', 'from', 'to', 'seq', 'root', 'count', 'accepted', 'rejected', 'receivedAt'];
   for (const k of Object.keys(o)) if (!allowed.includes(k)) bad(k, 'is not a receipt field');
   if (o.v !== 1) bad('v', 'must be 1');
-  if (typeof o.from !== 'string' || !MEMBER_ID_PATTERN.test(o.from)) bad('from', 'must be a member id');
+  if (typeof o.from !== 'string' || !MEMBER_ID_PATTERN.test(o.from))
+    bad('from', 'must be a member id');
   if (typeof o.to !== 'string' || !MEMBER_ID_PATTERN.test(o.to)) bad('to', 'must be a member id');
-  if (typeof o.seq !== 'string' || !SEQ.test(o.seq)) bad('seq', 'must be a positive decimal string');
+  if (typeof o.seq !== 'string' || !SEQ.test(o.seq))
+    bad('seq', 'must be a positive decimal string');
   if (typeof o.root !== 'string' || !ROOT.test(o.root)) bad('root', 'must be a base64url SHA-256');
   for (const f of ['count', 'accepted'] as const) {
     const n = o[f];
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) bad(f, 'must be a non-negative integer');
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+      bad(f, 'must be a non-negative integer');
   }
   if (!Array.isArray(o.rejected)) bad('rejected', 'must be an array');
   const rejected = (o.rejected as unknown[]).map((r, i) => {

@@ -8,11 +8,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import {
-  API_ROLES,
-  apiAudience,
-  type ApiRole,
-} from '../../../../libs/keystore/src/index.js';
+import { API_ROLES, apiAudience, type ApiRole } from '../../../../libs/keystore/src/index.js';
 import { NODE_CONFIG, type NodeConfig } from '../config/node.config.js';
 import { FederationContext } from '../federation/federation.context.js';
 import { PUBLIC_KEY, ROLES_KEY } from './roles.decorator.js';
@@ -46,7 +42,9 @@ export class AuthGuard implements CanActivate {
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const roles = this.reflector.getAllAndOverride<ApiRole[] | undefined>(ROLES_KEY, targets);
-    const req = ctx.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; actor?: Actor }>();
+    const req = ctx
+      .switchToHttp()
+      .getRequest<{ headers: Record<string, string | undefined>; actor?: Actor }>();
     const header = req.headers.authorization ?? '';
     const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header);
     if (!match?.[1]) throw new UnauthorizedException('missing bearer token');

@@ -108,7 +108,11 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const INT_VARS = ['FEDINTEL_HTTP_PORT', 'FEDINTEL_BUNDLE_MAX_RECORDS', 'FEDINTEL_RELAY_INTERVAL_MS'];
+const INT_VARS = [
+  'FEDINTEL_HTTP_PORT',
+  'FEDINTEL_BUNDLE_MAX_RECORDS',
+  'FEDINTEL_RELAY_INTERVAL_MS',
+];
 
 /** Validate `env` once into a frozen, typed config. Throws {@link ConfigError} naming the variables. */
 export function loadNodeConfig(env: Record<string, string | undefined> = process.env): NodeConfig {
@@ -121,7 +125,8 @@ export function loadNodeConfig(env: Record<string, string | undefined> = process
   const errors = validateSync(parsed, { whitelist: true, forbidUnknownValues: true });
   if (errors.length > 0) {
     const lines = errors.map(
-      (e) => `${e.property}: ${Object.values(e.constraints ?? { invalid: 'is invalid' }).join('; ')}`,
+      (e) =>
+        `${e.property}: ${Object.values(e.constraints ?? { invalid: 'is invalid' }).join('; ')}`,
     );
     throw new ConfigError(`invalid node configuration:\n  ${lines.join('\n  ')}`);
   }
@@ -142,7 +147,10 @@ export function loadNodeConfig(env: Record<string, string | undefined> = process
     directoryFile: parsed.FEDINTEL_DIRECTORY_FILE,
     governanceKeysFile: parsed.FEDINTEL_GOVERNANCE_KEYS_FILE,
     oidc: parsed.FEDINTEL_OIDC_JWKS_URL
-      ? Object.freeze({ jwksUrl: parsed.FEDINTEL_OIDC_JWKS_URL, issuer: parsed.FEDINTEL_OIDC_ISSUER })
+      ? Object.freeze({
+          jwksUrl: parsed.FEDINTEL_OIDC_JWKS_URL,
+          issuer: parsed.FEDINTEL_OIDC_ISSUER,
+        })
       : undefined,
     bundleMaxRecords: parsed.FEDINTEL_BUNDLE_MAX_RECORDS,
     relayIntervalMs: parsed.FEDINTEL_RELAY_INTERVAL_MS,

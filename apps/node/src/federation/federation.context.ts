@@ -40,7 +40,10 @@ export class FederationContext {
   ) {
     this.current = directory;
     this.currentJws = directoryJws;
-    this.signingKey = { kid: keys.signing.kid, key: importPrivateKey(keys.signing.privateJwk, 'Ed25519') };
+    this.signingKey = {
+      kid: keys.signing.kid,
+      key: importPrivateKey(keys.signing.privateJwk, 'Ed25519'),
+    };
     this.encryptionKey = {
       kid: keys.encryption.kid,
       key: importPrivateKey(keys.encryption.privateJwk, 'X25519'),

@@ -15,7 +15,11 @@ export class HealthController {
   @Get('health')
   @Public()
   health(): { status: 'ok'; member: string; directoryVersion: number } {
-    return { status: 'ok', member: this.federation.memberId, directoryVersion: this.federation.directory.version };
+    return {
+      status: 'ok',
+      member: this.federation.memberId,
+      directoryVersion: this.federation.directory.version,
+    };
   }
 
   @Get('api/v1/outbox')

@@ -1,4 +1,10 @@
-import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import { throwError, type Observable } from 'rxjs';
 import { ProtocolError } from '../../../../libs/protocol/src/index.js';
 import { IndicatorError } from '../indicators/indicator.errors.js';
@@ -23,11 +29,17 @@ export class HttpErrorFilter implements ExceptionFilter {
       res.status(status).json({ statusCode: status, error: e.code, message: e.message });
     } else if (e instanceof HttpException) {
       const body = e.getResponse();
-      res.status(e.getStatus()).json(typeof body === 'string' ? { statusCode: e.getStatus(), message: body } : body);
+      res
+        .status(e.getStatus())
+        .json(typeof body === 'string' ? { statusCode: e.getStatus(), message: body } : body);
     } else if ((e as { type?: string }).type === 'entity.too.large') {
-      res.status(413).json({ statusCode: 413, error: 'PAYLOAD_TOO_LARGE', message: 'request body too large' });
+      res
+        .status(413)
+        .json({ statusCode: 413, error: 'PAYLOAD_TOO_LARGE', message: 'request body too large' });
     } else if ((e as { type?: string }).type === 'entity.parse.failed') {
-      res.status(400).json({ statusCode: 400, error: 'JSON_SYNTAX', message: 'request body is not valid JSON' });
+      res
+        .status(400)
+        .json({ statusCode: 400, error: 'JSON_SYNTAX', message: 'request body is not valid JSON' });
     } else {
       this.log.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
       res.status(500).json({ statusCode: 500, error: 'INTERNAL', message: 'internal error' });

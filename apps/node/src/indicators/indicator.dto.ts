@@ -30,7 +30,9 @@ const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const ADDRESSEE = /^([a-z][a-z0-9-]{1,15}|group:[a-z][a-z0-9-]{1,15})$/;
 
 export class HandlingDto {
-  @ApiProperty({ enum: HANDLING_CODES }) @IsIn(HANDLING_CODES) code!: (typeof HANDLING_CODES)[number];
+  @ApiProperty({ enum: HANDLING_CODES })
+  @IsIn(HANDLING_CODES)
+  code!: (typeof HANDLING_CODES)[number];
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1000) conditions?: string;
 }
 
@@ -39,21 +41,48 @@ export class ScopeDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(64)
-  @Matches(ADDRESSEE, { each: true, message: 'each addressee must be a member id, group:<id>, hub or all' })
+  @Matches(ADDRESSEE, {
+    each: true,
+    message: 'each addressee must be a member id, group:<id>, hub or all',
+  })
   addressees!: string[];
 }
 
 export class RelationDto {
-  @ApiProperty({ enum: RELATION_TYPES }) @IsIn(RELATION_TYPES) type!: (typeof RELATION_TYPES)[number];
-  @ApiProperty() @Matches(/^[0-9a-f-]{36}$/, { message: 'target must be a record id (UUID)' }) target!: string;
+  @ApiProperty({ enum: RELATION_TYPES })
+  @IsIn(RELATION_TYPES)
+  type!: (typeof RELATION_TYPES)[number];
+  @ApiProperty()
+  @Matches(/^[0-9a-f-]{36}$/, { message: 'target must be a record id (UUID)' })
+  target!: string;
   @ApiProperty() @Matches(/^[a-z][a-z0-9-]{1,15}$/) targetOrigin!: string;
 }
 
 export class LocalFieldsDto {
-  @ApiPropertyOptional({ description: 'Never leaves this node' }) @IsOptional() @IsString() @MaxLength(200) caseReference?: string;
-  @ApiPropertyOptional({ description: 'Never leaves this node' }) @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @MaxLength(1000, { each: true }) sources?: string[];
-  @ApiPropertyOptional({ description: 'Never leaves this node' }) @IsOptional() @IsString() @MaxLength(10000) notes?: string;
-  @ApiPropertyOptional({ description: 'Never leaves this node' }) @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @MaxLength(1000, { each: true }) evidence?: string[];
+  @ApiPropertyOptional({ description: 'Never leaves this node' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  caseReference?: string;
+  @ApiPropertyOptional({ description: 'Never leaves this node' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(1000, { each: true })
+  sources?: string[];
+  @ApiPropertyOptional({ description: 'Never leaves this node' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(10000)
+  notes?: string;
+  @ApiPropertyOptional({ description: 'Never leaves this node' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(1000, { each: true })
+  evidence?: string[];
 }
 
 class IndicatorFieldsDto {
@@ -64,42 +93,111 @@ class IndicatorFieldsDto {
   categories!: (typeof CONTENT_CATEGORIES)[number][];
 
   @ApiProperty({ minimum: 0, maximum: 100 }) @IsInt() @Min(0) @Max(100) confidence!: number;
-  @ApiPropertyOptional({ example: '2026-11-01T00:00:00.000Z' }) @IsOptional() @Matches(RFC3339_MS, { message: 'firstSeen must be RFC 3339 UTC with milliseconds' }) firstSeen?: string;
-  @ApiPropertyOptional() @IsOptional() @Matches(RFC3339_MS, { message: 'lastSeen must be RFC 3339 UTC with milliseconds' }) lastSeen?: string;
-  @ApiPropertyOptional({ description: 'Default: 180 days from now' }) @IsOptional() @Matches(RFC3339_MS, { message: 'validUntil must be RFC 3339 UTC with milliseconds' }) validUntil?: string;
-  @ApiPropertyOptional() @IsOptional() @Matches(RFC3339_MS, { message: 'reviewBy must be RFC 3339 UTC with milliseconds' }) reviewBy?: string;
+  @ApiPropertyOptional({ example: '2026-11-01T00:00:00.000Z' })
+  @IsOptional()
+  @Matches(RFC3339_MS, { message: 'firstSeen must be RFC 3339 UTC with milliseconds' })
+  firstSeen?: string;
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(RFC3339_MS, { message: 'lastSeen must be RFC 3339 UTC with milliseconds' })
+  lastSeen?: string;
+  @ApiPropertyOptional({ description: 'Default: 180 days from now' })
+  @IsOptional()
+  @Matches(RFC3339_MS, { message: 'validUntil must be RFC 3339 UTC with milliseconds' })
+  validUntil?: string;
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(RFC3339_MS, { message: 'reviewBy must be RFC 3339 UTC with milliseconds' })
+  reviewBy?: string;
   @ApiProperty({ enum: TLP_LEVELS }) @IsIn(TLP_LEVELS) tlp!: (typeof TLP_LEVELS)[number];
-  @ApiProperty({ type: HandlingDto }) @ValidateNested() @Type(() => HandlingDto) handling!: HandlingDto;
+  @ApiProperty({ type: HandlingDto })
+  @ValidateNested()
+  @Type(() => HandlingDto)
+  handling!: HandlingDto;
   @ApiProperty({ enum: RELIABILITY }) @IsIn(RELIABILITY) reliability!: (typeof RELIABILITY)[number];
   @ApiProperty({ enum: [1, 2, 3, 4] }) @IsIn([1, 2, 3, 4]) accuracy!: 1 | 2 | 3 | 4;
   @ApiProperty({ type: ScopeDto }) @ValidateNested() @Type(() => ScopeDto) scope!: ScopeDto;
-  @ApiPropertyOptional({ type: [RelationDto] }) @IsOptional() @IsArray() @ArrayMaxSize(100) @ValidateNested({ each: true }) @Type(() => RelationDto) relations?: RelationDto[];
-  @ApiPropertyOptional({ description: 'Free text explicitly marked shareable' }) @IsOptional() @IsString() @MaxLength(4000) sharedNote?: string;
-  @ApiPropertyOptional({ type: LocalFieldsDto }) @IsOptional() @ValidateNested() @Type(() => LocalFieldsDto) local?: LocalFieldsDto;
+  @ApiPropertyOptional({ type: [RelationDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => RelationDto)
+  relations?: RelationDto[];
+  @ApiPropertyOptional({ description: 'Free text explicitly marked shareable' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
+  sharedNote?: string;
+  @ApiPropertyOptional({ type: LocalFieldsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LocalFieldsDto)
+  local?: LocalFieldsDto;
 }
 
 export class CreateIndicatorDto extends IndicatorFieldsDto {
-  @ApiProperty({ enum: INDICATOR_TYPES }) @IsIn(INDICATOR_TYPES) type!: (typeof INDICATOR_TYPES)[number];
+  @ApiProperty({ enum: INDICATOR_TYPES })
+  @IsIn(INDICATOR_TYPES)
+  type!: (typeof INDICATOR_TYPES)[number];
   @ApiProperty({ example: 'newtoki469.com' }) @IsString() @MaxLength(2048) value!: string;
-  @ApiPropertyOptional({ example: 'iban' }) @IsOptional() @IsString() @MaxLength(32) subtype?: string;
-  @ApiPropertyOptional({ example: 'bitcoin' }) @IsOptional() @IsString() @MaxLength(32) chain?: string;
+  @ApiPropertyOptional({ example: 'iban' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(32)
+  subtype?: string;
+  @ApiPropertyOptional({ example: 'bitcoin' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(32)
+  chain?: string;
 }
 
 /** Update: every field optional; type and value never change (a new value is a new indicator). */
 export class UpdateIndicatorDto {
-  @ApiPropertyOptional({ enum: CONTENT_CATEGORIES, isArray: true }) @IsOptional() @IsArray() @ArrayMaxSize(6) @IsIn(CONTENT_CATEGORIES, { each: true }) categories?: (typeof CONTENT_CATEGORIES)[number][];
+  @ApiPropertyOptional({ enum: CONTENT_CATEGORIES, isArray: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(6)
+  @IsIn(CONTENT_CATEGORIES, { each: true })
+  categories?: (typeof CONTENT_CATEGORIES)[number][];
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(100) confidence?: number;
   @ApiPropertyOptional() @IsOptional() @Matches(RFC3339_MS) lastSeen?: string;
   @ApiPropertyOptional() @IsOptional() @Matches(RFC3339_MS) validUntil?: string;
   @ApiPropertyOptional() @IsOptional() @Matches(RFC3339_MS) reviewBy?: string;
-  @ApiPropertyOptional({ enum: TLP_LEVELS }) @IsOptional() @IsIn(TLP_LEVELS) tlp?: (typeof TLP_LEVELS)[number];
-  @ApiPropertyOptional({ type: HandlingDto }) @IsOptional() @ValidateNested() @Type(() => HandlingDto) handling?: HandlingDto;
-  @ApiPropertyOptional({ enum: RELIABILITY }) @IsOptional() @IsIn(RELIABILITY) reliability?: (typeof RELIABILITY)[number];
-  @ApiPropertyOptional({ enum: [1, 2, 3, 4] }) @IsOptional() @IsIn([1, 2, 3, 4]) accuracy?: 1 | 2 | 3 | 4;
-  @ApiPropertyOptional({ type: ScopeDto }) @IsOptional() @ValidateNested() @Type(() => ScopeDto) scope?: ScopeDto;
-  @ApiPropertyOptional({ type: [RelationDto] }) @IsOptional() @IsArray() @ArrayMaxSize(100) @ValidateNested({ each: true }) @Type(() => RelationDto) relations?: RelationDto[];
+  @ApiPropertyOptional({ enum: TLP_LEVELS })
+  @IsOptional()
+  @IsIn(TLP_LEVELS)
+  tlp?: (typeof TLP_LEVELS)[number];
+  @ApiPropertyOptional({ type: HandlingDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => HandlingDto)
+  handling?: HandlingDto;
+  @ApiPropertyOptional({ enum: RELIABILITY })
+  @IsOptional()
+  @IsIn(RELIABILITY)
+  reliability?: (typeof RELIABILITY)[number];
+  @ApiPropertyOptional({ enum: [1, 2, 3, 4] }) @IsOptional() @IsIn([1, 2, 3, 4]) accuracy?:
+    1 | 2 | 3 | 4;
+  @ApiPropertyOptional({ type: ScopeDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ScopeDto)
+  scope?: ScopeDto;
+  @ApiPropertyOptional({ type: [RelationDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => RelationDto)
+  relations?: RelationDto[];
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(4000) sharedNote?: string;
-  @ApiPropertyOptional({ type: LocalFieldsDto }) @IsOptional() @ValidateNested() @Type(() => LocalFieldsDto) local?: LocalFieldsDto;
+  @ApiPropertyOptional({ type: LocalFieldsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LocalFieldsDto)
+  local?: LocalFieldsDto;
 }
 
 export class BulkCreateDto {
@@ -113,13 +211,46 @@ export class BulkCreateDto {
 }
 
 export class SearchQueryDto {
-  @ApiPropertyOptional({ enum: INDICATOR_TYPES }) @IsOptional() @IsIn(INDICATOR_TYPES) type?: string;
-  @ApiPropertyOptional({ description: 'Normalized value (exact match); raw input is normalized when type is given' }) @IsOptional() @IsString() @MaxLength(2048) value?: string;
+  @ApiPropertyOptional({ enum: INDICATOR_TYPES })
+  @IsOptional()
+  @IsIn(INDICATOR_TYPES)
+  type?: string;
+  @ApiPropertyOptional({
+    description: 'Normalized value (exact match); raw input is normalized when type is given',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  value?: string;
   @ApiPropertyOptional() @IsOptional() @Matches(/^[a-z][a-z0-9-]{1,15}$/) origin?: string;
-  @ApiPropertyOptional({ enum: CONTENT_CATEGORIES }) @IsOptional() @IsIn(CONTENT_CATEGORIES) category?: string;
-  @ApiPropertyOptional({ enum: ['active', 'retracted'] }) @IsOptional() @IsIn(['active', 'retracted']) status?: string;
-  @ApiPropertyOptional({ description: 'Updated at or after (RFC 3339 ms)' }) @IsOptional() @Matches(RFC3339_MS) since?: string;
-  @ApiPropertyOptional({ description: 'Updated before (RFC 3339 ms)' }) @IsOptional() @Matches(RFC3339_MS) until?: string;
-  @ApiPropertyOptional({ default: 1, minimum: 1 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100000) page?: number;
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) pageSize?: number;
+  @ApiPropertyOptional({ enum: CONTENT_CATEGORIES })
+  @IsOptional()
+  @IsIn(CONTENT_CATEGORIES)
+  category?: string;
+  @ApiPropertyOptional({ enum: ['active', 'retracted'] })
+  @IsOptional()
+  @IsIn(['active', 'retracted'])
+  status?: string;
+  @ApiPropertyOptional({ description: 'Updated at or after (RFC 3339 ms)' })
+  @IsOptional()
+  @Matches(RFC3339_MS)
+  since?: string;
+  @ApiPropertyOptional({ description: 'Updated before (RFC 3339 ms)' })
+  @IsOptional()
+  @Matches(RFC3339_MS)
+  until?: string;
+  @ApiPropertyOptional({ default: 1, minimum: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  page?: number;
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  pageSize?: number;
 }

@@ -1,9 +1,25 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Put,
+  Query,
+  Req,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { normalizeIndicator, type IndicatorType } from '../../../../libs/protocol/src/index.js';
 import type { Actor } from '../auth/auth.guard.js';
 import { Roles } from '../auth/roles.decorator.js';
-import { BulkCreateDto, CreateIndicatorDto, SearchQueryDto, UpdateIndicatorDto } from './indicator.dto.js';
+import {
+  BulkCreateDto,
+  CreateIndicatorDto,
+  SearchQueryDto,
+  UpdateIndicatorDto,
+} from './indicator.dto.js';
 import { toIndicatorResponse } from './indicator.mapper.js';
 import { IndicatorsService } from './indicators.service.js';
 
@@ -40,7 +56,15 @@ export class IndicatorsController {
       value = normalizeIndicator({ type: q.type as IndicatorType, value }).value;
     }
     const r = await this.indicators.search(
-      { type: q.type, value, origin: q.origin, category: q.category, status: q.status, updatedSince: q.since, updatedUntil: q.until },
+      {
+        type: q.type,
+        value,
+        origin: q.origin,
+        category: q.category,
+        status: q.status,
+        updatedSince: q.since,
+        updatedUntil: q.until,
+      },
       { offset: (page - 1) * pageSize, limit: pageSize },
     );
     return { total: r.total, page, pageSize, items: r.items.map(toIndicatorResponse) };
@@ -53,7 +77,11 @@ export class IndicatorsController {
     @Param('id', new ParseUUIDPipe()) id: string,
   ): Promise<unknown> {
     const r = await this.indicators.get(origin, id);
-    return { indicator: toIndicatorResponse(r.indicator), history: r.history, disclosures: r.disclosures };
+    return {
+      indicator: toIndicatorResponse(r.indicator),
+      history: r.history,
+      disclosures: r.disclosures,
+    };
   }
 
   @Put(':id')

@@ -19,7 +19,11 @@ import {
   type Tlp,
 } from '../../../../libs/protocol/src/index.js';
 import { FederationContext } from '../federation/federation.context.js';
-import { NodeStore, type OutboxProjection, type StoredIndicator } from '../persistence/node.store.js';
+import {
+  NodeStore,
+  type OutboxProjection,
+  type StoredIndicator,
+} from '../persistence/node.store.js';
 import { RelayService } from '../sharing/relay.service.js';
 import { IndicatorError } from './indicator.errors.js';
 
@@ -174,7 +178,11 @@ export class IndicatorsService {
       }
       const d = evaluateDisclosure({ record, directory, recipient, now });
       if (d.allowed) {
-        outbox.push({ addressee: recipient, agreementId: d.agreementId, recordText: canonicalize(d.record) });
+        outbox.push({
+          addressee: recipient,
+          agreementId: d.agreementId,
+          recordText: canonicalize(d.record),
+        });
         outcomes.push({ recipient, disclosed: true, agreementId: d.agreementId });
       } else if (previous.has(recipient)) {
         const tombstone = { ...record, status: 'retracted' as const };
@@ -183,7 +191,12 @@ export class IndicatorsService {
           agreementId: previous.get(recipient) ?? 'withdrawal',
           recordText: canonicalize(tombstone),
         });
-        outcomes.push({ recipient, disclosed: false, reason: d.reason, detail: `${d.detail}; earlier version withdrawn` });
+        outcomes.push({
+          recipient,
+          disclosed: false,
+          reason: d.reason,
+          detail: `${d.detail}; earlier version withdrawn`,
+        });
       } else {
         outcomes.push({ recipient, disclosed: false, reason: d.reason, detail: d.detail });
       }
@@ -211,9 +224,20 @@ export class IndicatorsService {
     const nowText = toRfc3339Ms(now);
     for (const [index, input] of inputs.entries()) {
       try {
-        const record = this.buildRecord(input, { id: randomUUID(), version: 1, status: 'active' }, now);
+        const record = this.buildRecord(
+          input,
+          { id: randomUUID(), version: 1, status: 'active' },
+          now,
+        );
         const { outbox } = await this.plan(record, now);
-        items.push({ record, recordText: canonicalize(record), local: input.local ?? {}, actor, now: nowText, outbox });
+        items.push({
+          record,
+          recordText: canonicalize(record),
+          local: input.local ?? {},
+          actor,
+          now: nowText,
+          outbox,
+        });
       } catch (e) {
         const code = (e as { code?: string }).code ?? 'INVALID_VALUE';
         errors.push({ index, code, message: e instanceof Error ? e.message : String(e) });
@@ -232,7 +256,14 @@ export class IndicatorsService {
   ): Promise<{ indicator: IndicatorView; sharing: SharingOutcome[] }> {
     const { outbox, outcomes } = await this.plan(record, now);
     const recordText = canonicalize(record);
-    await this.store.saveOwnVersion({ record, recordText, local, actor, now: toRfc3339Ms(now), outbox });
+    await this.store.saveOwnVersion({
+      record,
+      recordText,
+      local,
+      actor,
+      now: toRfc3339Ms(now),
+      outbox,
+    });
     this.relay.kick();
     this.log.debug(`${record.id} v${record.version} queued for ${outbox.length} recipient(s)`);
     return {
@@ -244,7 +275,10 @@ export class IndicatorsService {
   private async own(id: string): Promise<{ record: IndicatorRecord; local: LocalFields }> {
     const current = await this.store.getCurrent(this.federation.memberId, id);
     if (!current) throw new IndicatorError('NOT_FOUND', `no own indicator ${id}`);
-    return { record: parseStrictJson(current.recordText) as IndicatorRecord, local: current.local ?? {} };
+    return {
+      record: parseStrictJson(current.recordText) as IndicatorRecord,
+      local: current.local ?? {},
+    };
   }
 
   async update(
@@ -276,7 +310,11 @@ export class IndicatorsService {
       relations: patch.relations ?? prev.relations,
       sharedNote: patch.sharedNote ?? prev.sharedNote,
     };
-    const record = this.buildRecord(input, { id, version: prev.version + 1, status: 'active' }, now);
+    const record = this.buildRecord(
+      input,
+      { id, version: prev.version + 1, status: 'active' },
+      now,
+    );
     return this.persist(record, { ...local, ...(patch.local ?? {}) }, actor, now);
   }
 
@@ -308,9 +346,18 @@ export class IndicatorsService {
   }
 
   /** One indicator with its provenance: history, signature check, receipt and disclosures. */
-  async get(origin: string, id: string): Promise<{
+  async get(
+    origin: string,
+    id: string,
+  ): Promise<{
     indicator: IndicatorView;
-    history: { version: number; recordedAt: string; receivedFrom: string | null; actor: string | null; proof: unknown }[];
+    history: {
+      version: number;
+      recordedAt: string;
+      receivedFrom: string | null;
+      actor: string | null;
+      proof: unknown;
+    }[];
     disclosures: Awaited<ReturnType<NodeStore['disclosures']>>;
   }> {
     const current = await this.store.getCurrent(origin, id);

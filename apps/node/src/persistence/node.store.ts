@@ -313,7 +313,9 @@ export class NodeStore {
   }
 
   /** Every partner that was queued any version of this record (for retractions). */
-  async previousRecipients(recordId: string): Promise<{ addressee: string; agreementId: string }[]> {
+  async previousRecipients(
+    recordId: string,
+  ): Promise<{ addressee: string; agreementId: string }[]> {
     const rows: { addressee: string; agreement_id: string }[] = (await this.exec(
       this.ds.manager,
       `SELECT addressee, MAX(agreement_id) AS agreement_id FROM outbox_item
@@ -413,9 +415,9 @@ export class NodeStore {
     });
   }
 
-  async unsentBundles(limit: number): Promise<
-    { addressee: string; seq: bigint; msgId: string; payload: string }[]
-  > {
+  async unsentBundles(
+    limit: number,
+  ): Promise<{ addressee: string; seq: bigint; msgId: string; payload: string }[]> {
     const rows = await this.ds.getRepository(OutboxBundleRow).find({
       where: { status: 'pending' },
       order: { addressee: 'ASC', seq: 'ASC' },
@@ -442,7 +444,12 @@ export class NodeStore {
     return (r.affected ?? 0) > 0;
   }
 
-  async outboxStats(): Promise<{ queuedItems: number; pendingBundles: number; sentBundles: number; acknowledgedBundles: number }> {
+  async outboxStats(): Promise<{
+    queuedItems: number;
+    pendingBundles: number;
+    sentBundles: number;
+    acknowledgedBundles: number;
+  }> {
     const q = async (sql: string): Promise<number> => {
       const rows: { n: string | number }[] = (await this.exec(this.ds.manager, sql, [])) as never;
       return Number(rows[0]?.n ?? 0);
@@ -546,10 +553,26 @@ export class NodeStore {
 
   async deadLetters(page: { offset: number; limit: number }): Promise<{
     total: number;
-    items: { id: number; subject: string; origin: string | null; code: string; detail: string; size: number; receivedAt: string }[];
+    items: {
+      id: number;
+      subject: string;
+      origin: string | null;
+      code: string;
+      detail: string;
+      size: number;
+      receivedAt: string;
+    }[];
   }> {
     const [rows, total] = await this.ds.getRepository(DeadLetterRow).findAndCount({
-      select: { id: true, subject: true, origin: true, code: true, detail: true, size: true, receivedAt: true },
+      select: {
+        id: true,
+        subject: true,
+        origin: true,
+        code: true,
+        detail: true,
+        size: true,
+        receivedAt: true,
+      },
       order: { id: 'DESC' },
       skip: page.offset,
       take: page.limit,
@@ -568,9 +591,16 @@ export class NodeStore {
     };
   }
 
-  async sequenceGaps(): Promise<{ origin: string; from: string; to: string; detectedAt: string }[]> {
+  async sequenceGaps(): Promise<
+    { origin: string; from: string; to: string; detectedAt: string }[]
+  > {
     const rows = await this.ds.getRepository(SequenceGapRow).find({ order: { id: 'ASC' } });
-    return rows.map((r) => ({ origin: r.origin, from: r.fromSeq, to: r.toSeq, detectedAt: r.detectedAt }));
+    return rows.map((r) => ({
+      origin: r.origin,
+      from: r.fromSeq,
+      to: r.toSeq,
+      detectedAt: r.detectedAt,
+    }));
   }
 
   async getState(key: string): Promise<string | null> {

@@ -46,14 +46,24 @@ export class InboundService {
     const me = this.federation.memberId;
     try {
       if (msg.data.length > MAX_INBOUND_BYTES) {
-        throw new ProtocolError('JSON_TOO_LARGE', `message of ${msg.data.length} bytes exceeds ${MAX_INBOUND_BYTES}`);
+        throw new ProtocolError(
+          'JSON_TOO_LARGE',
+          `message of ${msg.data.length} bytes exceeds ${MAX_INBOUND_BYTES}`,
+        );
       }
-      const plain = await decryptFor(Buffer.from(msg.data).toString('utf8'), this.federation.encryptionKey);
-      const opened = await openBundle(plain, this.federation.receiveResolver(now, msg.origin || undefined), {
-        expectedAddressee: me,
-        maxBytes: MAX_INBOUND_BYTES,
-        withProofs: true,
-      });
+      const plain = await decryptFor(
+        Buffer.from(msg.data).toString('utf8'),
+        this.federation.encryptionKey,
+      );
+      const opened = await openBundle(
+        plain,
+        this.federation.receiveResolver(now, msg.origin || undefined),
+        {
+          expectedAddressee: me,
+          maxBytes: MAX_INBOUND_BYTES,
+          withProofs: true,
+        },
+      );
       const { header } = opened;
       if (header.origin !== msg.origin) {
         throw new ProtocolError(
@@ -89,7 +99,12 @@ export class InboundService {
         if (record.status === 'active') {
           if (Date.parse(record.validUntil) <= nowMs) code = 'EXPIRED';
           else {
-            const d = evaluateDisclosure({ record, directory: this.federation.directory, recipient: me, now });
+            const d = evaluateDisclosure({
+              record,
+              directory: this.federation.directory,
+              recipient: me,
+              now,
+            });
             if (!d.allowed) code = 'SCOPE_DENIED';
           }
         }
@@ -152,7 +167,9 @@ export class InboundService {
       });
     } catch (e) {
       // The records are stored; a lost receipt shows up in reconciliation, not as data loss.
-      this.log.warn(`receipt to ${r.to} for #${r.seq} not sent: ${e instanceof Error ? e.message : String(e)}`);
+      this.log.warn(
+        `receipt to ${r.to} for #${r.seq} not sent: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
 
@@ -160,12 +177,19 @@ export class InboundService {
   async receiveReceipt(msg: InboundMessage, now = new Date()): Promise<InboundOutcome> {
     try {
       const jws = Buffer.from(msg.data).toString('utf8');
-      const receipt = await openReceipt(jws, this.federation.receiveResolver(now, msg.origin || undefined));
+      const receipt = await openReceipt(
+        jws,
+        this.federation.receiveResolver(now, msg.origin || undefined),
+      );
       if (receipt.to !== this.federation.memberId || receipt.from !== msg.origin) {
-        throw new ProtocolError('MISADDRESSED', `receipt from ${receipt.from} to ${receipt.to} on ${msg.subject}`);
+        throw new ProtocolError(
+          'MISADDRESSED',
+          `receipt from ${receipt.from} to ${receipt.to} on ${msg.subject}`,
+        );
       }
       const ok = await this.store.markAcknowledged(receipt.from, BigInt(receipt.seq), jws);
-      if (!ok) throw new ProtocolError('BUNDLE_MALFORMED', `receipt for unknown bundle #${receipt.seq}`);
+      if (!ok)
+        throw new ProtocolError('BUNDLE_MALFORMED', `receipt for unknown bundle #${receipt.seq}`);
       return { status: 'stored', accepted: 1, rejected: 0 };
     } catch (e) {
       if (!isProtocolError(e)) throw e;

@@ -64,7 +64,9 @@ export class RelayService implements OnApplicationShutdown {
       try {
         await this.runOnce();
       } catch (e) {
-        this.log.warn(`relay pass failed, will retry: ${e instanceof Error ? e.message : String(e)}`);
+        this.log.warn(
+          `relay pass failed, will retry: ${e instanceof Error ? e.message : String(e)}`,
+        );
         return;
       }
     } while (this.again && !this.stopped);
@@ -87,12 +89,19 @@ export class RelayService implements OnApplicationShutdown {
         const recordsOut = items.map((i) => parseStrictJson(i.recordText) as IndicatorRecord);
         const bundle = await createBundle(
           recordsOut,
-          { origin: this.federation.memberId, addressee, seq: seq.toString(), issuedAt: toRfc3339Ms(at) },
+          {
+            origin: this.federation.memberId,
+            addressee,
+            seq: seq.toString(),
+            issuedAt: toRfc3339Ms(at),
+          },
           this.federation.signingKey,
         );
         const recipients = this.federation.encryptionRecipients(addressee, at);
         if (recipients.length === 0) {
-          throw new Error(`no valid encryption key for ${addressee} in directory v${this.federation.directory.version}`);
+          throw new Error(
+            `no valid encryption key for ${addressee} in directory v${this.federation.directory.version}`,
+          );
         }
         const payload = await encryptTo(bundle.bytes, recipients);
         const msgId = `${this.federation.memberId}.${addressee}.${seq}`;
