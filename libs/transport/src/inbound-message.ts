@@ -1,4 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
+import { type FedSubject, tryParseSubject } from '../../broker/src/index.js';
 
 /**
  * One message delivered by JetStream, as handed to an `@EventPattern(<kind>)` handler through
@@ -29,25 +30,15 @@ export interface InboundMessage {
 }
 
 /** The parts of a federation subject. */
-export interface FederationSubjectParts {
-  readonly origin: string;
-  readonly addressee: string;
-  readonly kind: string;
-}
+export type FederationSubjectParts = FedSubject;
 
 /**
- * Splits `fed.v1.<origin>.<addressee>.<kind>`; `null` for anything else.
- *
- * Temporary: subject naming belongs to libs/broker (`subjectFor` and its parser). This is the only
- * place in libs/transport that reads subject tokens, so switching to the broker's parser is a
- * one-function change.
+ * Splits `fed.v1.<origin>.<addressee>.<kind>`; `null` for anything libs/broker (which owns subject
+ * naming) would not produce: wrong shape, bad member id or kind, or an impossible pair. This is the
+ * only place in libs/transport that reads subject tokens.
  */
 export function parseFederationSubject(subject: string): FederationSubjectParts | null {
-  const tokens = subject.split('.');
-  if (tokens.length !== 5 || tokens[0] !== 'fed' || tokens[1] !== 'v1') return null;
-  const [, , origin, addressee, kind] = tokens;
-  if (!origin || !addressee || !kind) return null;
-  return { origin, addressee, kind };
+  return tryParseSubject(subject) ?? null;
 }
 
 /** Builds the handler payload from a JetStream message, keeping `m.data` as received. */

@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -19,41 +17,18 @@ import {
   type JetStreamServerOptions,
   PermanentMessageError,
 } from '../src/index.js';
+import { freePort, type RunningServer, startNatsServer, waitFor } from '../../testing/src/index.js';
 
 // ---------------------------------------------------------------------------------------------
-// A real nats-server with JetStream in a temp dir, on a free loopback port, stopped by PID.
+// A real nats-server with JetStream in a temp dir, on a free loopback port (libs/testing stops it
+// by PID).
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await sleep(10);
-  }
-}
+const waitUntil = (check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) =>
+  waitFor(check, timeoutMs, what);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function portAccepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = tcpConnect({ port, host: '127.0.0.1' });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => (s.destroy(), resolve(false)));
-  });
-}
-
-let natsProc: ChildProcess;
+let nats: RunningServer;
 let storeDir: string;
 let url: string;
 let nc: NatsConnection;
@@ -63,13 +38,13 @@ let publisher: JetStreamPublisher;
 beforeAll(async () => {
   const port = await freePort();
   storeDir = mkdtempSync(join(tmpdir(), 'fedintel-transport-'));
-  natsProc = spawn(
-    '/usr/sbin/nats-server',
-    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
-    { stdio: 'ignore' },
-  );
+  nats = await startNatsServer({
+    name: 'transport',
+    dir: storeDir,
+    clientPort: port,
+    configText: `listen: 127.0.0.1:${port}\njetstream { store_dir: "${join(storeDir, 'js')}" }\n`,
+  });
   url = `nats://127.0.0.1:${port}`;
-  await waitUntil(() => portAccepts(port), 10_000, 'nats-server to accept connections');
   nc = await connect({ servers: url });
   jsm = await jetstreamManager(nc);
   publisher = await JetStreamPublisher.connect({ servers: url, name: 'test-publisher' });
@@ -78,11 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await publisher?.close();
   await nc?.close();
-  if (natsProc?.pid !== undefined && natsProc.exitCode === null) {
-    const exited = new Promise((resolve) => natsProc.once('exit', resolve));
-    process.kill(natsProc.pid, 'SIGTERM');
-    await exited;
-  }
+  await nats?.stop();
   rmSync(storeDir, { recursive: true, force: true });
 });
 

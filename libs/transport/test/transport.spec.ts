@@ -38,6 +38,9 @@ describe('parseFederationSubject', () => {
     'fed.v1.kr.vn.records.extra',
     'fed.v1..vn.records',
     'fed.v1.kr.vn.',
+    'fed.v1.KR.vn.records',
+    'fed.v1.kr.kr.records',
+    'fed.v1.kr.vn.Records',
     '',
   ])('rejects %j', (subject) => {
     expect(parseFederationSubject(subject)).toBeNull();
