@@ -1,4 +1,4 @@
-import { Buffer } from 'node:buffer';
+import { Buffer, isAscii } from 'node:buffer';
 import { ProtocolError } from './errors.js';
 
 /** Default limits of {@link parseStrictJson}: 1 MiB of UTF-8 and 32 nested containers. */
@@ -51,12 +51,17 @@ export function parseStrictJson(text: string | Uint8Array, opts: StrictJsonOptio
     source = text;
   } else {
     if (text.byteLength > maxBytes) throw tooLarge(text.byteLength, maxBytes);
-    try {
-      source = utf8Decoder.decode(text);
-    } catch (cause) {
-      throw new ProtocolError('JSON_SYNTAX', `invalid UTF-8 at byte ${firstInvalidUtf8(text)}`, {
-        cause,
-      });
+    if (isAscii(text)) {
+      // ASCII is valid UTF-8 and decodes byte for byte; latin1 decoding is several times faster.
+      source = Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('latin1');
+    } else {
+      try {
+        source = utf8Decoder.decode(text);
+      } catch (cause) {
+        throw new ProtocolError('JSON_SYNTAX', `invalid UTF-8 at byte ${firstInvalidUtf8(text)}`, {
+          cause,
+        });
+      }
     }
   }
   return new Parser(source, maxDepth).parseDocument();
@@ -87,6 +92,9 @@ function validPrefix(bytes: Uint8Array): boolean {
     return false;
   }
 }
+
+const KEY_CACHE_MASK = 1023;
+const keyCache: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_MASK + 1);
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -177,7 +185,7 @@ class Parser {
     for (;;) {
       if (s.charCodeAt(this.i) !== 0x22) this.fail('expected a string key');
       const keyStart = this.i;
-      const key = this.string();
+      const key = this.key();
       if (Object.hasOwn(obj, key)) {
         const at = this.pathString(d);
         this.i = keyStart;
@@ -247,6 +255,28 @@ class Parser {
         this.fail('expected "," or "]"');
       }
     }
+  }
+
+  /**
+   * A member name. Records repeat the same few names, and a fresh slice used as a property key
+   * costs V8 a string-table lookup each time: a small cache hands back the previous, already
+   * internalized, string when the bytes match, which makes object building about twice as fast.
+   */
+  private key(): string {
+    const s = this.s;
+    const start = this.i + 1;
+    let i = start;
+    let c = s.charCodeAt(i);
+    while (c !== 0x22 && c !== 0x5c && c >= 0x20 && c < 0xd800) c = s.charCodeAt(++i);
+    if (c !== 0x22) return this.string();
+    const n = i - start;
+    const slot = (n * 7919 + s.charCodeAt(start) * 31 + s.charCodeAt(i - 1)) & KEY_CACHE_MASK;
+    const cached = keyCache[slot];
+    this.i = i + 1;
+    if (cached !== undefined && cached.length === n && s.startsWith(cached, start)) return cached;
+    const key = s.slice(start, i);
+    keyCache[slot] = key;
+    return key;
   }
 
   private string(): string {
@@ -546,7 +576,7 @@ function decimalParts(t: string): { negative: boolean; digits: string; exp: numb
  *   instances, …) and cycles; `field` names the location.
  */
 export function canonicalize(value: unknown): string {
-  return serialize(value, '', []);
+  return new Canonicalizer().value(value, 0);
 }
 
 /** UTF-8 bytes of {@link canonicalize}: what the origin signs and the hash of a record covers. */
@@ -554,70 +584,103 @@ export function canonicalBytes(value: unknown): Uint8Array {
   return utf8Encoder.encode(canonicalize(value));
 }
 
-function serialize(v: unknown, field: string, ancestors: object[]): string {
-  switch (typeof v) {
-    case 'string':
-      if (LONE_SURROGATE.test(v)) invalid(field, 'a string with a lone surrogate');
-      return JSON.stringify(v);
-    case 'number':
-      if (!Number.isFinite(v)) invalid(field, String(v));
-      // ES Number.prototype.toString is exactly the RFC 8785 number form (and writes -0 as 0).
-      return String(v);
-    case 'boolean':
-      return v ? 'true' : 'false';
-    case 'object': {
-      if (v === null) return 'null';
-      if (ancestors.includes(v)) invalid(field, 'a cyclic structure');
-      ancestors.push(v);
-      let out: string;
-      if (Array.isArray(v)) {
-        out = '[';
-        for (let k = 0; k < v.length; k++) {
-          if (k > 0) out += ',';
-          out += serialize(v[k], `${field}[${k}]`, ancestors);
-        }
-        out += ']';
-      } else {
-        const proto: unknown = Object.getPrototypeOf(v);
-        if (proto !== Object.prototype && proto !== null) {
-          invalid(field, `a non-plain object (${describe(v)})`);
-        }
-        const rec = v as Record<string, unknown>;
-        // Array.prototype.sort without a comparator orders by UTF-16 code units, as RFC 8785 wants.
-        const keys = Object.keys(rec).sort();
-        out = '{';
-        let first = true;
-        for (const key of keys) {
-          const member = rec[key];
-          if (member === undefined) continue;
-          if (!first) out += ',';
-          first = false;
-          out += serialize(key, field, ancestors);
-          out += ':';
-          out += serialize(member, joinField(field, key), ancestors);
-        }
-        out += '}';
+/**
+ * One serialization pass that also validates. The path to the current value is kept as a stack
+ * and turned into a field name only when something is rejected (building it eagerly for every
+ * member tripled the cost).
+ */
+class Canonicalizer {
+  private readonly path: (string | number)[] = [];
+  private readonly ancestors: object[] = [];
+
+  value(v: unknown, depth: number): string {
+    switch (typeof v) {
+      case 'string':
+        return this.string(v, depth);
+      case 'number':
+        if (!Number.isFinite(v)) this.invalid(depth, String(v));
+        // ES Number.prototype.toString is exactly the RFC 8785 number form (and writes -0 as 0).
+        return String(v);
+      case 'boolean':
+        return v ? 'true' : 'false';
+      case 'object': {
+        if (v === null) return 'null';
+        if (this.ancestors.includes(v)) this.invalid(depth, 'a cyclic structure');
+        this.ancestors.push(v);
+        const out = Array.isArray(v) ? this.array(v, depth) : this.object(v, depth);
+        this.ancestors.pop();
+        return out;
       }
-      ancestors.pop();
-      return out;
+      case 'undefined':
+      case 'bigint':
+      case 'function':
+      case 'symbol':
+        return this.invalid(depth, typeof v);
     }
-    case 'undefined':
-    case 'bigint':
-    case 'function':
-    case 'symbol':
-      return invalid(field, typeof v);
+  }
+
+  private array(v: readonly unknown[], depth: number): string {
+    let out = '[';
+    for (let k = 0; k < v.length; k++) {
+      this.path[depth] = k;
+      const item = v[k];
+      if (item === undefined) this.invalid(depth + 1, 'undefined (or a hole) in an array');
+      if (k > 0) out += ',';
+      out += this.value(item, depth + 1);
+    }
+    return out + ']';
+  }
+
+  private object(v: object, depth: number): string {
+    const proto: unknown = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) {
+      this.invalid(depth, `a non-plain object (${describe(v)})`);
+    }
+    const rec = v as Record<string, unknown>;
+    // Array.prototype.sort without a comparator orders by UTF-16 code units, as RFC 8785 wants.
+    const keys = Object.keys(rec).sort();
+    let out = '{';
+    for (const key of keys) {
+      const member = rec[key];
+      if (member === undefined) continue;
+      this.path[depth] = key;
+      if (out.length > 1) out += ',';
+      out += this.string(key, depth + 1);
+      out += ':';
+      out += this.value(member, depth + 1);
+    }
+    return out + '}';
+  }
+
+  private string(v: string, depth: number): string {
+    // Most strings need no escaping: checking in JS is cheaper than a JSON.stringify call.
+    for (let i = 0; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) {
+        if (LONE_SURROGATE.test(v)) this.invalid(depth, 'a string with a lone surrogate');
+        // With lone surrogates excluded, JSON.stringify escapes exactly as RFC 8785 §3.2.2.2 says.
+        return JSON.stringify(v);
+      }
+    }
+    return '"' + v + '"';
+  }
+
+  private invalid(depth: number, what: string): never {
+    let field = '';
+    for (let k = 0; k < depth; k++) {
+      const seg = this.path[k];
+      if (typeof seg === 'number') field += `[${seg}]`;
+      else if (seg !== undefined) field = joinField(field, seg);
+    }
+    throw new ProtocolError(
+      'INVALID_VALUE',
+      `cannot canonicalize ${what} at ${field === '' ? 'the root' : field}`,
+      field === '' ? {} : { field },
+    );
   }
 }
 
 function describe(v: object): string {
   const ctor = (v as { constructor?: { name?: unknown } }).constructor;
   return typeof ctor?.name === 'string' && ctor.name !== '' ? ctor.name : 'unknown prototype';
-}
-
-function invalid(field: string, what: string): never {
-  throw new ProtocolError(
-    'INVALID_VALUE',
-    `cannot canonicalize ${what} at ${field === '' ? 'the root' : field}`,
-    field === '' ? {} : { field },
-  );
 }
