@@ -154,8 +154,11 @@ export class IndicatorsService {
     const directory = this.federation.directory;
     const outbox: OutboxProjection[] = [];
     const outcomes: SharingOutcome[] = [];
+    // A first version has no earlier recipients: skip the look-up (bulk imports create many).
     const previous = new Map(
-      (await this.store.previousRecipients(record.id)).map((p) => [p.addressee, p.agreementId]),
+      record.version === 1
+        ? []
+        : (await this.store.previousRecipients(record.id)).map((p) => [p.addressee, p.agreementId]),
     );
     const candidates = new Set<string>(previous.keys());
     if (record.status === 'active') {
