@@ -249,6 +249,7 @@ describe('parseStrictJson: well-formed input', () => {
     '{"s":"\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\u20AC\\ud83d\\ude00 raw é € 😀"}',
     '[[[[[[[[[[]]]]]]]]]]',
     '{"constructor":1,"toString":2,"hasOwnProperty":3,"valueOf":{"x":null}}',
+    '["\\n\ud83d\ude00 é", "\\t"]',
     '[9007199254740991,-9007199254740991,123456789012345,0.1,4.50,1E2,0.000001,1e-7,5e-324]',
   ])('reads %j as JSON.parse does', (text) => {
     expect(parseStrictJson(text)).toEqual(JSON.parse(text));
@@ -409,6 +410,11 @@ describe('parseStrictJson: syntax', () => {
     ['"\ud800"', 1],
     ['"\udc00"', 1],
     ['"a\ud83d"', 2],
+    ['"\\n\u0001"', 3],
+    ['"\\n\ud800"', 3],
+    ['"\\n\udc00\ud800"', 3],
+    ['"\\nabc', 6],
+    ['{"a":1 "b":2}', 7],
     ['\ufeff{}', 0],
     ['[1]\u00a0', 3],
     ['{"é":1,]', 8],
