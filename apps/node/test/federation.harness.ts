@@ -1,7 +1,7 @@
 // Test harness: a real local federation (nats-servers from the project's configs, nodes with
 // real databases) for the node's end-to-end tests.
 import type { INestApplication } from '@nestjs/common';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -9,7 +9,11 @@ import {
   nodeEnv,
   type ProvisionedFederation,
 } from '../../../libs/devnet/src/index.js';
-import { importPrivateKey } from '../../../libs/protocol/src/index.js';
+import {
+  importPrivateKey,
+  signDirectory,
+  type Directory,
+} from '../../../libs/protocol/src/index.js';
 import { issueApiToken, type ApiRole } from '../../../libs/keystore/src/index.js';
 import { freePort, startFederation, type Federation } from '../../../libs/testing/src/index.js';
 import { startNode } from '../src/bootstrap.js';
@@ -42,6 +46,11 @@ export async function startTestFederation(opts: {
   members?: string[];
   nodes?: string[];
   database?: DatabaseKind;
+  /**
+   * Change the provisioned directory before any node starts (e.g. add a revoked key); the
+   * result is signed again with the governance key and becomes the directory of every node.
+   */
+  editDirectory?: (directory: Directory) => Directory | Promise<Directory>;
 }): Promise<TestFederation> {
   const members = opts.members ?? ['kr', 'vn', 'th'];
   const dir = mkdtempSync(join(tmpdir(), 'fedintel-e2e-'));
@@ -51,6 +60,15 @@ export async function startTestFederation(opts: {
     now,
     members: members.map((id) => ({ id, country: id.toUpperCase(), name: `${id} test agency` })),
   });
+  if (opts.editDirectory) {
+    const edited = await opts.editDirectory(structuredClone(fed.directory));
+    const jws = await signDirectory(edited, {
+      kid: fed.governance.kid,
+      key: importPrivateKey(fed.governance.privateJwk, 'Ed25519'),
+    });
+    writeFileSync(fed.directoryFile, jws);
+    fed.directory = edited;
+  }
   const brokers = await startFederation({ members, dir: join(dir, 'nats') });
   const suffix = Math.random().toString(36).slice(2, 8);
   const nodes: Record<string, RunningNode> = {};
