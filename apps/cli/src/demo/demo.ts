@@ -1,0 +1,424 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  DEFAULT_MEMBERS,
+  nodeEnv,
+  provisionFederation,
+  type DevMember,
+} from '../../../../libs/devnet/src/index.js';
+import { issueApiToken, type ApiRole } from '../../../../libs/keystore/src/index.js';
+import { importPrivateKey, toRfc3339Ms } from '../../../../libs/protocol/src/index.js';
+import {
+  freePorts,
+  natsServerBinary,
+  startFederation,
+  type Federation,
+} from '../../../../libs/testing/src/index.js';
+import { spawnNode, waitHealthy, type NodeProcess } from './node-process.js';
+import { buildSample, readSampleData, type SampleItem, type SampleSize } from './sample.js';
+
+/** Roles the demo issues a token for, per node. */
+export const DEMO_ROLES = [
+  'analyst',
+  'supervisor',
+  'auditor',
+  'admin',
+] as const satisfies readonly ApiRole[];
+
+/** Lifetime of the demo's API tokens. */
+export const DEMO_TOKEN_TTL_SECONDS = 12 * 3600;
+
+/** Marker written into a demo data folder: only such a folder is ever wiped. */
+const MARKER = '.fedctl-demo';
+
+/** Options of {@link runDemo}. */
+export interface DemoOptions {
+  /** everything goes below it (wiped first): keys, nats, one SQLite file and log per node */
+  dataDir: string;
+  /** member ids; default kr, vn, th */
+  members?: string[];
+  /** sample records to load; default `full` */
+  sample?: SampleSize;
+  /** aborting stops whatever is running (during start-up too) */
+  signal?: AbortSignal;
+  /** one line of progress at a time; default: nothing */
+  log?: (line: string) => void;
+  /** the compiled node entry; default `<repo>/dist/apps/node/src/main.js` */
+  nodeEntry?: string;
+  /** reference data; default `<repo>/../shared/data` */
+  sampleDataDir?: string;
+  /** how long to wait for records to cross borders; default 60 s */
+  deliveryTimeoutMs?: number;
+}
+
+/** One member's entry in `federation.json`. */
+export interface DemoMemberInfo {
+  api: string;
+  docs: string;
+  health: string;
+  httpPort: number;
+  natsUrl: string;
+  natsMonitorUrl: string | undefined;
+  database: string;
+  log: string;
+  keysFile: string;
+  tokens: Record<(typeof DEMO_ROLES)[number], string>;
+  tokensExpireAt: string;
+}
+
+/** The content of `<dataDir>/federation.json`: how scripts and tools reach the demo. */
+export interface FederationFile {
+  dataDir: string;
+  startedAt: string;
+  directoryFile: string;
+  governanceKeysFile: string;
+  hub: {
+    natsClientPort: number;
+    natsLeafPort: number;
+    natsMonitorUrl: string | undefined;
+    storeClientPort: number;
+    storeNatsUrl: string;
+  };
+  members: Record<string, DemoMemberInfo>;
+}
+
+/** Records of one origin that crossed to one recipient. */
+export interface Crossing {
+  origin: string;
+  recipient: string;
+  /** disclosed by the origin's policy (the sharing outcome of each create) */
+  sent: number;
+  /** seen at the recipient's API; undefined for the hub, which runs no application here */
+  received: number | undefined;
+}
+
+/** A demo federation that is up, loaded and reachable. */
+export interface RunningDemo {
+  file: string;
+  federation: FederationFile;
+  crossings: Crossing[];
+  /** records created per member */
+  created: Record<string, number>;
+  /** Stops the nodes (SIGTERM, SIGKILL after 5 s), then every nats-server. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The repository root: the nearest folder above this file with the workspace package.json. */
+export function repoRoot(from = fileURLToPath(import.meta.url)): string {
+  let dir = dirname(from);
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'apps'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`cannot find the repository root above ${from}`);
+    dir = up;
+  }
+}
+
+/** Clear `dir` for a new demo; refuse a non-empty folder that a demo did not create. */
+function prepareDataDir(dir: string): void {
+  if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(join(dir, MARKER))) {
+    throw new Error(
+      `${dir} is not empty and was not created by "fedctl demo"; refusing to wipe it`,
+    );
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, MARKER), 'created by fedctl demo; wiped at every start\n');
+}
+
+function assertNatsServer(): void {
+  const bin = natsServerBinary();
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new Error(
+      `nats-server not found (tried ${bin}; set NATS_SERVER_BIN to override). Install it with ` +
+        '"node scripts/ensure-nats.mjs" (npm run demo does this) or ' +
+        '"sudo apt-get update && sudo apt-get install -y nats-server".',
+    );
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Start a local federation (hub NATS, a leaf per member, one node process per member with its own
+ * SQLite file), load sample records through the nodes' REST APIs, wait until they have crossed,
+ * and write `<dataDir>/federation.json`. Resolves when everything is ready.
+ */
+export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
+  const log = opts.log ?? (() => undefined);
+  const dataDir = resolve(opts.dataDir);
+  const memberIds = opts.members ?? DEFAULT_MEMBERS.map((m) => m.id);
+  const root = opts.nodeEntry && opts.sampleDataDir ? undefined : repoRoot();
+  const nodeEntry = opts.nodeEntry ?? join(root ?? '', 'dist/apps/node/src/main.js');
+  if (!existsSync(nodeEntry)) {
+    throw new Error(`compiled node not found at ${nodeEntry}: run "npm run build" first`);
+  }
+  assertNatsServer();
+  prepareDataDir(dataDir);
+
+  const nodes: NodeProcess[] = [];
+  let brokers: Federation | undefined;
+  let stopping: Promise<void> | undefined;
+  const killOnExit = () => {
+    for (const n of nodes) if (n.running && n.pid !== undefined) process.kill(n.pid, 'SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const stop = () =>
+    (stopping ??= (async () => {
+      await Promise.all(nodes.map((n) => n.stop(5_000)));
+      await brokers?.stop();
+      process.removeListener('exit', killOnExit);
+    })());
+  const onAbort = () => void stop();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const checkAbort = () => {
+    if (opts.signal?.aborted) throw new Error('demo start-up aborted');
+  };
+
+  try {
+    const now = new Date();
+    const devMembers: DevMember[] = memberIds.map(
+      (id) =>
+        DEFAULT_MEMBERS.find((m) => m.id === id) ?? {
+          id,
+          country: id.toUpperCase().slice(0, 2),
+          name: `${id.toUpperCase()} agency (demo)`,
+        },
+    );
+    const fed = await provisionFederation({ dir: join(dataDir, 'keys'), now, members: devMembers });
+    log(
+      `directory signed: ${memberIds.length} members, hub, agreements ${fed.directory.agreements.map((a) => a.id).join(', ')}`,
+    );
+    checkAbort();
+    brokers = await startFederation({ members: memberIds, dir: join(dataDir, 'nats') });
+    log(
+      `nats: hub on 127.0.0.1:${brokers.hub.clientPort}, leaf per member (${memberIds.join(', ')})`,
+    );
+    checkAbort();
+
+    const ports = await freePorts(memberIds.length);
+    const info: Record<string, DemoMemberInfo> = {};
+    const expires = new Date(now.getTime() + DEMO_TOKEN_TTL_SECONDS * 1000);
+    for (const [i, id] of memberIds.entries()) {
+      const httpPort = ports[i] ?? 0;
+      const creds = brokers.nodeCredentials[id];
+      const keys = fed.members[id]?.keys;
+      if (!creds || !keys) throw new Error(`no credentials or keys for ${id}`);
+      const database = join(dataDir, `${id}.sqlite`);
+      const url = `http://127.0.0.1:${httpPort}`;
+      const env = {
+        ...nodeEnv({ fed, id, httpPort, database: `sqlite:${database}`, nats: creds }),
+        FEDINTEL_RELAY_INTERVAL_MS: '100',
+      };
+      nodes.push(
+        spawnNode({ id, entry: nodeEntry, env, url, logFile: join(dataDir, `${id}.log`) }),
+      );
+      const key = importPrivateKey(keys.api.privateJwk, 'Ed25519');
+      const tokens = {} as DemoMemberInfo['tokens'];
+      for (const role of DEMO_ROLES) {
+        tokens[role] = await issueApiToken({
+          memberId: id,
+          subject: `${role}.demo`,
+          roles: [role],
+          kid: keys.api.kid,
+          key,
+          now,
+          ttlSeconds: DEMO_TOKEN_TTL_SECONDS,
+        });
+      }
+      const leaf = brokers.leaves[id];
+      info[id] = {
+        api: `${url}/api/v1`,
+        docs: `${url}/api/docs`,
+        health: `${url}/health`,
+        httpPort,
+        natsUrl: creds.url,
+        natsMonitorUrl: leaf?.monitorPort ? `http://127.0.0.1:${leaf.monitorPort}` : undefined,
+        database,
+        log: join(dataDir, `${id}.log`),
+        keysFile: fed.members[id]?.keysFile ?? '',
+        tokens,
+        tokensExpireAt: toRfc3339Ms(expires),
+      };
+    }
+    await Promise.all(nodes.map((n) => waitHealthy(n)));
+    log(`nodes up: ${memberIds.join(', ')}`);
+    checkAbort();
+
+    const federation: FederationFile = {
+      dataDir,
+      startedAt: toRfc3339Ms(now),
+      directoryFile: fed.directoryFile,
+      governanceKeysFile: fed.governanceKeysFile,
+      hub: {
+        natsClientPort: brokers.hub.clientPort,
+        natsLeafPort: brokers.hubLeafPort,
+        natsMonitorUrl: brokers.hub.monitorPort
+          ? `http://127.0.0.1:${brokers.hub.monitorPort}`
+          : undefined,
+        storeClientPort: brokers.hubStore.clientPort,
+        storeNatsUrl: brokers.hubAppCredentials.url,
+      },
+      members: info,
+    };
+
+    const sampleDir = opts.sampleDataDir ?? join(root ?? '', '..', 'shared', 'data');
+    const data = readSampleData(sampleDir);
+    if (data.source === undefined && (opts.sample ?? 'full') !== 'none') {
+      log(`no reference data at ${sampleDir}: using a few built-in domains`);
+    }
+    const items = buildSample(data, memberIds, opts.sample ?? 'full');
+    const { created, sent } = await loadSample(items, info);
+    log(
+      `loaded ${items.length} records: ${Object.entries(created)
+        .map(([m, n]) => `${m} ${n}`)
+        .join(', ')}`,
+    );
+    checkAbort();
+
+    const crossings = await awaitDelivery(
+      sent,
+      info,
+      opts.deliveryTimeoutMs ?? 60_000,
+      opts.signal,
+    );
+    const file = join(dataDir, 'federation.json');
+    writeFileSync(file, `${JSON.stringify(federation, null, 2)}\n`, { mode: 0o600 });
+    return { file, federation, crossings, created, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function api(
+  url: string,
+  token: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body: unknown = await res.json();
+  return { status: res.status, body };
+}
+
+interface CreateResponse {
+  indicator: { id: string };
+  sharing: { recipient: string; disclosed: boolean }[];
+}
+
+/**
+ * Create the items through each node's REST API (members in parallel, items of one member in
+ * order so relations find their targets' ids) and count, per border, what the origin's policy
+ * disclosed.
+ */
+async function loadSample(
+  items: SampleItem[],
+  info: Record<string, DemoMemberInfo>,
+): Promise<{ created: Record<string, number>; sent: Map<string, number> }> {
+  const created: Record<string, number> = {};
+  const sent = new Map<string, number>();
+  const members = [...new Set(items.map((i) => i.member))];
+  await Promise.all(
+    members.map(async (member) => {
+      const m = info[member];
+      if (!m) throw new Error(`sample item for unknown member ${member}`);
+      const ids = new Map<string, string>();
+      created[member] = 0;
+      for (const item of items.filter((i) => i.member === member)) {
+        const relations = (item.links ?? []).flatMap((l) => {
+          const target = ids.get(l.to);
+          return target ? [{ type: l.type, target, targetOrigin: member }] : [];
+        });
+        const body = relations.length > 0 ? { ...item.body, relations } : item.body;
+        const r = await api(`${m.api}/indicators`, m.tokens.analyst, { method: 'POST', body });
+        if (r.status !== 201) {
+          throw new Error(
+            `${member}: creating ${item.body.type} ${item.body.value} failed (HTTP ${r.status}): ${JSON.stringify(r.body)}`,
+          );
+        }
+        const res = r.body as CreateResponse;
+        ids.set(item.key, res.indicator.id);
+        created[member] = (created[member] ?? 0) + 1;
+        for (const s of res.sharing) {
+          if (!s.disclosed) continue;
+          const k = `${member}>${s.recipient}`;
+          sent.set(k, (sent.get(k) ?? 0) + 1);
+        }
+      }
+    }),
+  );
+  return { created, sent };
+}
+
+/** Poll each recipient's API until it holds what each origin sent it (or the timeout passes). */
+async function awaitDelivery(
+  sent: Map<string, number>,
+  info: Record<string, DemoMemberInfo>,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<Crossing[]> {
+  const crossings: Crossing[] = [...sent.entries()]
+    .map(([k, n]) => {
+      const [origin = '', recipient = ''] = k.split('>');
+      return { origin, recipient, sent: n, received: info[recipient] ? 0 : undefined };
+    })
+    .sort((a, b) => a.origin.localeCompare(b.origin) || a.recipient.localeCompare(b.recipient));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let pending = 0;
+    for (const c of crossings) {
+      const m = info[c.recipient];
+      if (!m || (c.received ?? 0) >= c.sent) continue;
+      try {
+        const r = await api(`${m.api}/indicators?origin=${c.origin}&pageSize=1`, m.tokens.analyst);
+        if (r.status === 200) c.received = (r.body as { total: number }).total;
+      } catch {
+        // the next round asks again
+      }
+      if ((c.received ?? 0) < c.sent) pending++;
+    }
+    if (pending === 0 || Date.now() > deadline || signal?.aborted) return crossings;
+    await sleep(250);
+  }
+}
+
+/** The human summary the CLI prints once the demo is ready. */
+export function describeDemo(d: RunningDemo): string[] {
+  const lines: string[] = ['', 'What crossed which border:'];
+  const width = Math.max(...d.crossings.map((c) => `${c.origin} → ${c.recipient}`.length), 10);
+  for (const c of d.crossings) {
+    const border = `${c.origin} → ${c.recipient}`.padEnd(width);
+    if (c.received === undefined) {
+      lines.push(
+        `  ${border}  ${c.sent} records (published to the hub's inbox; no hub application runs in the demo)`,
+      );
+    } else {
+      const short =
+        c.received < c.sent ? `  (only ${c.received} of ${c.sent} arrived in time)` : '';
+      lines.push(`  ${border}  ${Math.min(c.received, c.sent)} records${short}`);
+    }
+  }
+  if (d.crossings.length === 0) lines.push('  nothing (no sample data loaded)');
+  lines.push('', 'Nodes:');
+  for (const [id, m] of Object.entries(d.federation.members)) {
+    lines.push(
+      `  ${id.toUpperCase()}  API ${m.api}   docs ${m.docs}   (${d.created[id] ?? 0} own records)`,
+    );
+  }
+  lines.push(
+    '',
+    `Endpoints, ports and API tokens (analyst, supervisor, auditor, admin): ${d.file}`,
+    `Try: curl -H "Authorization: Bearer $(jq -r .members.vn.tokens.analyst ${d.file})" "${d.federation.members.vn?.api ?? '<vn api>'}/indicators?origin=kr"`,
+  );
+  return lines;
+}
