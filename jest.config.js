@@ -41,6 +41,7 @@ export default {
       testMatch: [
         '<rootDir>/{apps,libs}/*/test/**/*.e2e-spec.ts',
         '<rootDir>/test/e2e/**/*.e2e-spec.ts',
+        '<rootDir>/bench/test/**/*.e2e-spec.ts',
       ],
     },
   ],

@@ -171,10 +171,12 @@ function startNodeProcess(
   env: Record<string, string>,
   port: number,
   logFile: string,
+  started: NodeProcess[],
+  nodeArgs: string[] = [],
 ): Promise<NodeProcess> {
   const main = join(repoRoot(), 'dist', 'apps', 'node', 'src', 'main.js');
   const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, [main], {
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -184,16 +186,19 @@ function startNodeProcess(
     child.once('exit', (code) => resolve(code)),
   );
   const url = `http://127.0.0.1:${port}`;
-  let dead = false;
-  void exited.then(() => (dead = true));
-  return waitFor(
-    async () => {
-      if (dead) throw new Error(`node ${id} exited; see ${logFile}`);
-      return (await fetch(`${url}/health`)).ok;
-    },
+  const proc: NodeProcess = { child, url, exited };
+  // Registered before it is ready, so that a start-up failure still stops it.
+  started.push(proc);
+  const ready = waitFor(
+    async () => (await fetch(`${url}/health`)).ok,
     60_000,
     `node ${id} at ${url}/health (log ${logFile})`,
-  ).then(() => ({ child, url, exited }));
+  );
+  const died = exited.then((code) => {
+    throw new Error(`node ${id} exited with code ${code} during start-up; see ${logFile}`);
+  });
+  // waitFor treats a failing check as "not yet": an early exit must end the wait by itself.
+  return Promise.race([ready, died]).then(() => proc);
 }
 
 async function stopNodeProcess(p: NodeProcess): Promise<void> {
@@ -275,10 +280,10 @@ export async function runProject(
       });
       env.FEDINTEL_BUNDLE_MAX_RECORDS = '1000';
       env.FEDINTEL_LOG_LEVEL = 'warn';
-      if (id === 'vn' && opts.cpuProfDir) {
-        env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${opts.cpuProfDir}`;
-      }
-      nodes.push(await startNodeProcess(id, env, ports[i]!, join(dir, `${id}.log`)));
+      // --cpu-prof is refused in NODE_OPTIONS: it goes on the command line.
+      const nodeArgs =
+        id === 'vn' && opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+      await startNodeProcess(id, env, ports[i]!, join(dir, `${id}.log`), nodes, nodeArgs);
       log(opts, `node ${id} up (${database})`);
     }
     const [kr] = nodes;
@@ -366,7 +371,7 @@ export async function runExchange(opts: ExchangeOptions = {}): Promise<Result> {
     opts.database ?? (process.env.BENCH_DATABASE === 'postgres' ? 'postgres' : 'sqlite');
   const cpuProfDir = opts.cpuProfDir ?? process.env.BENCH_CPU_PROF;
   const dir = mkdtempSync(join(tmpdir(), 'fedintel-bench-'));
-  const keep = process.env.BENCH_KEEP === '1';
+  let keep = process.env.BENCH_KEEP === '1';
   try {
     log(opts, `baseline, ${n} records`);
     const baseline = await runBaseline(n, join(dir, 'baseline'));
@@ -395,6 +400,10 @@ export async function runExchange(opts: ExchangeOptions = {}): Promise<Result> {
         `project / baseline ≥ ${BASELINE_RATIO_GOAL}: measured ${ratio.toFixed(2)} — ${ratio >= BASELINE_RATIO_GOAL ? 'met' : 'NOT met'}`,
       ],
     };
+  } catch (e) {
+    // Keep the logs of a failed run: they are the only explanation.
+    keep = true;
+    throw e;
   } finally {
     if (keep) process.stderr.write(`  [exchange] kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
