@@ -28,7 +28,10 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{apps,libs}/*/{src,test}/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/{apps,libs}/*/{src,test}/**/*.spec.ts',
+        '<rootDir>/{test,bench}/**/*.spec.ts',
+      ],
     },
     {
       ...common,
