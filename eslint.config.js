@@ -100,7 +100,7 @@ export default tseslint.config(
       '**/*.spec.ts',
       '**/*.int-spec.ts',
       '**/*.e2e-spec.ts',
-      'test/**/*.ts',
+      '**/test/**/*.ts',
       'bench/**/*.ts',
     ],
     rules: {
