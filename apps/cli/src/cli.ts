@@ -201,9 +201,12 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       io.err(`fedctl: ${e.message}\n`);
       return EXIT.usage;
     }
-    const message = e instanceof Error ? e.message : String(e);
+    // Duck-typed: errors from Node built-ins may come from another realm (e.g. under Jest).
+    const err =
+      typeof e === 'object' && e !== null ? (e as { message?: unknown; stack?: unknown }) : {};
+    const message = typeof err.message === 'string' ? err.message : String(e);
     io.err(`fedctl: ${message}\n`);
-    if (verbose.on && e instanceof Error && e.stack) io.err(`${e.stack}\n`);
+    if (verbose.on && typeof err.stack === 'string') io.err(`${err.stack}\n`);
     return EXIT.failure;
   }
 }

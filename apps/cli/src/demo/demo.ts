@@ -92,6 +92,8 @@ export interface Crossing {
   sent: number;
   /** seen at the recipient's API; undefined for the hub, which runs no application here */
   received: number | undefined;
+  /** records sent per agreement the origin's policy cited */
+  byAgreement: Record<string, number>;
 }
 
 /** A demo federation that is up, loaded and reachable. */
@@ -99,6 +101,8 @@ export interface RunningDemo {
   file: string;
   federation: FederationFile;
   crossings: Crossing[];
+  /** records in scope for a recipient that the origin's policy refused, by refusal reason */
+  withheld: { origin: string; recipient: string; byReason: Record<string, number> }[];
   /** records created per member */
   created: Record<string, number>;
   /** Stops the nodes (SIGTERM, SIGKILL after 5 s), then every nats-server. Idempotent. */
@@ -271,7 +275,7 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
       log(`no reference data at ${sampleDir}: using a few built-in domains`);
     }
     const items = buildSample(data, memberIds, opts.sample ?? 'full');
-    const { created, sent } = await loadSample(items, info);
+    const { created, sent, withheld } = await loadSample(items, info);
     log(
       `loaded ${items.length} records: ${Object.entries(created)
         .map(([m, n]) => `${m} ${n}`)
@@ -287,7 +291,17 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
     );
     const file = join(dataDir, 'federation.json');
     writeFileSync(file, `${JSON.stringify(federation, null, 2)}\n`, { mode: 0o600 });
-    return { file, federation, crossings, created, stop };
+    return {
+      file,
+      federation,
+      crossings,
+      withheld: [...withheld.entries()].map(([k, byReason]) => {
+        const [origin = '', recipient = ''] = k.split('>');
+        return { origin, recipient, byReason };
+      }),
+      created,
+      stop,
+    };
   } catch (e) {
     await stop();
     throw e;
@@ -313,7 +327,7 @@ async function api(
 
 interface CreateResponse {
   indicator: { id: string };
-  sharing: { recipient: string; disclosed: boolean }[];
+  sharing: { recipient: string; disclosed: boolean; agreementId?: string; reason?: string }[];
 }
 
 /**
@@ -324,9 +338,19 @@ interface CreateResponse {
 async function loadSample(
   items: SampleItem[],
   info: Record<string, DemoMemberInfo>,
-): Promise<{ created: Record<string, number>; sent: Map<string, number> }> {
+): Promise<{
+  created: Record<string, number>;
+  sent: Map<string, Record<string, number>>;
+  withheld: Map<string, Record<string, number>>;
+}> {
   const created: Record<string, number> = {};
-  const sent = new Map<string, number>();
+  const sent = new Map<string, Record<string, number>>();
+  const withheld = new Map<string, Record<string, number>>();
+  const count = (m: Map<string, Record<string, number>>, k: string, why: string) => {
+    const byWhy = m.get(k) ?? {};
+    byWhy[why] = (byWhy[why] ?? 0) + 1;
+    m.set(k, byWhy);
+  };
   const members = [...new Set(items.map((i) => i.member))];
   await Promise.all(
     members.map(async (member) => {
@@ -350,27 +374,28 @@ async function loadSample(
         ids.set(item.key, res.indicator.id);
         created[member] = (created[member] ?? 0) + 1;
         for (const s of res.sharing) {
-          if (!s.disclosed) continue;
           const k = `${member}>${s.recipient}`;
-          sent.set(k, (sent.get(k) ?? 0) + 1);
+          if (s.disclosed) count(sent, k, s.agreementId ?? 'unknown');
+          else count(withheld, k, s.reason ?? 'unknown');
         }
       }
     }),
   );
-  return { created, sent };
+  return { created, sent, withheld };
 }
 
 /** Poll each recipient's API until it holds what each origin sent it (or the timeout passes). */
 async function awaitDelivery(
-  sent: Map<string, number>,
+  sent: Map<string, Record<string, number>>,
   info: Record<string, DemoMemberInfo>,
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<Crossing[]> {
   const crossings: Crossing[] = [...sent.entries()]
-    .map(([k, n]) => {
+    .map(([k, byAgreement]) => {
       const [origin = '', recipient = ''] = k.split('>');
-      return { origin, recipient, sent: n, received: info[recipient] ? 0 : undefined };
+      const n = Object.values(byAgreement).reduce((a, b) => a + b, 0);
+      return { origin, recipient, sent: n, received: info[recipient] ? 0 : undefined, byAgreement };
     })
     .sort((a, b) => a.origin.localeCompare(b.origin) || a.recipient.localeCompare(b.recipient));
   const deadline = Date.now() + timeoutMs;
@@ -398,17 +423,32 @@ export function describeDemo(d: RunningDemo): string[] {
   const width = Math.max(...d.crossings.map((c) => `${c.origin} → ${c.recipient}`.length), 10);
   for (const c of d.crossings) {
     const border = `${c.origin} → ${c.recipient}`.padEnd(width);
+    const why = Object.entries(c.byAgreement)
+      .map(([a, n]) => `${a} ${n}`)
+      .join(', ');
     if (c.received === undefined) {
       lines.push(
-        `  ${border}  ${c.sent} records (published to the hub's inbox; no hub application runs in the demo)`,
+        `  ${border}  ${String(c.sent).padStart(3)} records  [${why}]  sent to the hub's inbox (no hub application runs in the demo)`,
       );
     } else {
       const short =
-        c.received < c.sent ? `  (only ${c.received} of ${c.sent} arrived in time)` : '';
-      lines.push(`  ${border}  ${Math.min(c.received, c.sent)} records${short}`);
+        c.received < c.sent
+          ? `  ONLY ${c.received} OF ${c.sent} ARRIVED IN TIME`
+          : ' verified at recipient';
+      lines.push(
+        `  ${border}  ${String(Math.min(c.received, c.sent)).padStart(3)} records  [${why}]${short}`,
+      );
     }
   }
   if (d.crossings.length === 0) lines.push('  nothing (no sample data loaded)');
+  for (const w of d.withheld) {
+    const why = Object.entries(w.byReason)
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ');
+    lines.push(
+      `  ${`${w.origin} ↛ ${w.recipient}`.padEnd(width)}  withheld by the origin's policy: ${why}`,
+    );
+  }
   lines.push('', 'Nodes:');
   for (const [id, m] of Object.entries(d.federation.members)) {
     lines.push(

@@ -56,7 +56,12 @@ export function spawnNode(p: {
     async stop(graceMs = 5_000) {
       if (!isRunning() || child.pid === undefined) return;
       child.kill('SIGTERM');
-      const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
+      let timer: NodeJS.Timeout | undefined;
+      const done = await Promise.race([
+        exited.then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs))),
+      ]);
+      clearTimeout(timer);
       if (!done && isRunning()) {
         child.kill('SIGKILL');
         await exited;

@@ -174,7 +174,10 @@ export function buildSample(data: SampleData, members: string[], size: SampleSiz
       }
       if (size === 'full') {
         accounts.push(
-          paymentItem('kr', 'iban-1', 'iban', 'GB82 WEST 1234 5698 7654 32', undefined, 'RED'),
+          paymentItem('kr', 'iban-1', 'iban', 'GB82 WEST 1234 5698 7654 32', undefined, 'RED', [
+            'group:kr-vn-mou',
+            'vn',
+          ]),
         );
       }
       items.push(...accounts);
@@ -187,7 +190,8 @@ export function buildSample(data: SampleData, members: string[], size: SampleSiz
         linked.push(d);
       }
       if (mirror) {
-        const d = domainItem('kr', 'op-mirror', mirror, 'RED', ['group:kr-vn-mou'], 'H2');
+        // TLP:RED reaches only recipients the scope names, so RED records name vn as well.
+        const d = domainItem('kr', 'op-mirror', mirror, 'RED', ['group:kr-vn-mou', 'vn'], 'H2');
         d.links = main ? [{ type: 'mirrors', to: 'op-domain' }] : [];
         linked.push(d);
       }
@@ -217,7 +221,9 @@ export function buildSample(data: SampleData, members: string[], size: SampleSiz
       }
       take(n.mou - linked.length).forEach((d, i) =>
         items.push(
-          domainItem('kr', `mou-${i}`, d, i % 3 === 0 ? 'RED' : 'AMBER', ['group:kr-vn-mou']),
+          i % 3 === 0
+            ? domainItem('kr', `mou-${i}`, d, 'RED', ['group:kr-vn-mou', 'vn'], 'H2')
+            : domainItem('kr', `mou-${i}`, d, 'AMBER', ['group:kr-vn-mou']),
         ),
       );
     }
