@@ -46,7 +46,7 @@ const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 export interface ExchangeOptions extends ScenarioOptions {
   /** Database of both nodes; default from `BENCH_DATABASE`, else SQLite. */
   database?: 'sqlite' | 'postgres';
-  /** Directory for a `--cpu-prof` profile of VN's process; default from `BENCH_CPU_PROF`. */
+  /** Directory for `--cpu-prof` profiles of the nodes (`<dir>/kr`, `<dir>/vn`); default from `BENCH_CPU_PROF`. */
   cpuProfDir?: string;
   /** Progress lines on stderr. */
   verbose?: boolean;
@@ -281,8 +281,9 @@ export async function runProject(
       env.FEDINTEL_BUNDLE_MAX_RECORDS = '1000';
       env.FEDINTEL_LOG_LEVEL = 'warn';
       // --cpu-prof is refused in NODE_OPTIONS: it goes on the command line.
-      const nodeArgs =
-        id === 'vn' && opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+      const nodeArgs = opts.cpuProfDir
+        ? ['--cpu-prof', `--cpu-prof-dir=${join(opts.cpuProfDir, id)}`]
+        : [];
       await startNodeProcess(id, env, ports[i]!, join(dir, `${id}.log`), nodes, nodeArgs);
       log(opts, `node ${id} up (${database})`);
     }
