@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BrokerError } from '../../../libs/broker/src/index.js';
-import { describeDemo, runDemo } from './demo/demo.js';
+import { DemoInterrupted, describeDemo, runDemo } from './demo/demo.js';
 import type { SampleSize } from './demo/sample.js';
 import { generateMemberKeys } from './keys/generate-keys.js';
 import { writeNatsConfigs } from './nats/write-nats-configs.js';
@@ -15,8 +15,8 @@ export interface CliIo {
   interrupted?: () => Promise<void>;
 }
 
-/** Exit codes: 0 success, 1 unexpected failure, 2 bad input. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+/** Exit codes: 0 success, 1 unexpected failure, 2 bad input, 130 demo interrupted while starting. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
 const processIo: CliIo = {
   out: (t) => void process.stdout.write(t),
@@ -196,6 +196,10 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       if (e.code === 'commander.help' || e.code === 'commander.executeSubCommandAsync')
         return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return EXIT.usage;
+    }
+    if (e instanceof DemoInterrupted) {
+      io.err(`fedctl: ${e.message}\n`);
+      return EXIT.interrupted;
     }
     if (e instanceof UsageError || (e instanceof BrokerError && e.code === 'INVALID_TOPOLOGY')) {
       io.err(`fedctl: ${e.message}\n`);

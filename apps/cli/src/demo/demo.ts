@@ -30,6 +30,14 @@ export const DEMO_ROLES = [
 /** Lifetime of the demo's API tokens. */
 export const DEMO_TOKEN_TTL_SECONDS = 12 * 3600;
 
+/** The demo was asked to stop before it was ready; everything it had started is stopped. */
+export class DemoInterrupted extends Error {
+  override readonly name = 'DemoInterrupted';
+  constructor() {
+    super('interrupted during start-up; everything started so far is stopped');
+  }
+}
+
 /** Marker written into a demo data folder: only such a folder is ever wiped. */
 const MARKER = '.fedctl-demo';
 
@@ -179,7 +187,7 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
   const onAbort = () => void stop();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const checkAbort = () => {
-    if (opts.signal?.aborted) throw new Error('demo start-up aborted');
+    if (opts.signal?.aborted) throw new DemoInterrupted();
   };
 
   try {
@@ -304,6 +312,8 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
     };
   } catch (e) {
     await stop();
+    // Stopping kills nodes that are starting, so their failure is a symptom, not the news.
+    if (opts.signal?.aborted) throw new DemoInterrupted();
     throw e;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
@@ -434,7 +444,7 @@ export function describeDemo(d: RunningDemo): string[] {
       const short =
         c.received < c.sent
           ? `  ONLY ${c.received} OF ${c.sent} ARRIVED IN TIME`
-          : ' verified at recipient';
+          : '  verified at the recipient';
       lines.push(
         `  ${border}  ${String(Math.min(c.received, c.sent)).padStart(3)} records  [${why}]${short}`,
       );
