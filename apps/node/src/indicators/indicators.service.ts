@@ -160,6 +160,17 @@ export class IndicatorsService {
         ? []
         : (await this.store.previousRecipients(record.id)).map((p) => [p.addressee, p.agreementId]),
     );
+    // What each earlier recipient last got: a withdrawal repeats only what it already saw.
+    const lastSent =
+      record.version === 1
+        ? new Map<string, string>()
+        : await this.store.lastProjections(record.id);
+    const withdrawn = (r: string): boolean => {
+      const text = lastSent.get(r);
+      return (
+        text !== undefined && (parseStrictJson(text) as IndicatorRecord).status === 'retracted'
+      );
+    };
     const candidates = new Set<string>(previous.keys());
     if (record.status === 'active') {
       try {
@@ -171,6 +182,15 @@ export class IndicatorsService {
     candidates.delete(this.federation.memberId);
     for (const recipient of [...candidates].sort()) {
       if (record.status === 'retracted') {
+        if (withdrawn(recipient)) {
+          outcomes.push({
+            recipient,
+            disclosed: false,
+            reason: 'WITHDRAWN',
+            detail: 'withdrawn earlier',
+          });
+          continue;
+        }
         outbox.push({
           addressee: recipient,
           agreementId: previous.get(recipient) ?? 'retraction',
@@ -187,8 +207,25 @@ export class IndicatorsService {
           recordText: canonicalize(d.record),
         });
         outcomes.push({ recipient, disclosed: true, agreementId: d.agreementId });
+      } else if (previous.has(recipient) && withdrawn(recipient)) {
+        outcomes.push({
+          recipient,
+          disclosed: false,
+          reason: d.reason,
+          detail: `${d.detail}; withdrawn earlier`,
+        });
       } else if (previous.has(recipient)) {
-        const tombstone = { ...record, status: 'retracted' as const };
+        // The tombstone carries the content the recipient already holds, never the new version
+        // it is no longer allowed to see (new scope, confidence, notes).
+        const seen = parseStrictJson(
+          lastSent.get(recipient) ?? canonicalize(record),
+        ) as IndicatorRecord;
+        const tombstone = parseRecord({
+          ...seen,
+          version: record.version,
+          status: 'retracted',
+          issuedAt: record.issuedAt,
+        });
         outbox.push({
           addressee: recipient,
           agreementId: previous.get(recipient) ?? 'withdrawal',

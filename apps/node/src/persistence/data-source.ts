@@ -33,7 +33,9 @@ export function createNodeDataSource(db: NodeConfig['database']): DataSource {
     type: 'postgres',
     url: db.url,
     schema: db.schema,
-    extra: { max: 10 },
+    // The migrations and the store's raw SQL name tables unqualified: without this search_path
+    // they would land in (and read from) `public`, not the node's own schema.
+    extra: db.schema ? { max: 10, options: `-c search_path="${db.schema}"` } : { max: 10 },
   });
 }
 

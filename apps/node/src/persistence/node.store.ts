@@ -325,6 +325,16 @@ export class NodeStore {
     return rows.map((r) => ({ addressee: r.addressee, agreementId: r.agreement_id }));
   }
 
+  /** The projection last queued for each partner that was queued any version of this record. */
+  async lastProjections(recordId: string): Promise<Map<string, string>> {
+    const rows: { addressee: string; record_text: string }[] = (await this.exec(
+      this.ds.manager,
+      'SELECT addressee, record_text FROM outbox_item WHERE record_id = ? ORDER BY version, id',
+      [recordId],
+    )) as never;
+    return new Map(rows.map((r) => [r.addressee, r.record_text]));
+  }
+
   async search(
     f: IndicatorFilter,
     page: { offset: number; limit: number },
