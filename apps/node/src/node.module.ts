@@ -11,7 +11,8 @@ import type { DataSource } from 'typeorm';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { provisionStreams, streamPlan } from '../../../libs/broker/src/index.js';
 import { JetStreamPublisher } from '../../../libs/transport/src/index.js';
-import { AuthGuard } from './auth/auth.guard.js';
+import { AUTH_OPTIONS, AuthGuard, type AuthOptions } from '../../../libs/auth/src/index.js';
+import { apiAudience } from '../../../libs/keystore/src/index.js';
 import { NODE_CONFIG, type NodeConfig } from './config/node.config.js';
 import { FederationContext } from './federation/federation.context.js';
 import { HealthController } from './health/health.controller.js';
@@ -107,6 +108,15 @@ export class NodeModule {
         IndicatorsService,
         InboundService,
         NodeLifecycle,
+        {
+          provide: AUTH_OPTIONS,
+          inject: [FederationContext],
+          useFactory: (f: FederationContext): AuthOptions => ({
+            audience: apiAudience(config.memberId),
+            publicKey: f.apiKey.publicKey,
+            oidc: config.oidc,
+          }),
+        },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],
