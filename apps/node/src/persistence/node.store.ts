@@ -521,6 +521,8 @@ export class NodeStore {
           toSeq: String(p.gap.to),
           detectedAt: p.receivedAt,
         });
+      } else {
+        await this.fillGap(m, p.origin, p.seq);
       }
       await this.insertVersions(
         m,
@@ -546,6 +548,35 @@ export class NodeStore {
         })),
       );
     });
+  }
+
+  /**
+   * A late bundle (redelivered, or overtaken by a later one) arrived: remove its number from the
+   * recorded gap that holds it, shrinking or splitting the gap, so only what is still missing is
+   * reported. Gaps are few per origin; they are compared as numbers (stored unpadded).
+   */
+  private async fillGap(m: EntityManager, origin: string, seq: bigint): Promise<void> {
+    const gaps = await m.getRepository(SequenceGapRow).findBy({ origin });
+    const gap = gaps.find((g) => BigInt(g.fromSeq) <= seq && seq <= BigInt(g.toSeq));
+    if (!gap) return;
+    const from = BigInt(gap.fromSeq);
+    const to = BigInt(gap.toSeq);
+    const repo = m.getRepository(SequenceGapRow);
+    if (from === seq && to === seq) {
+      await repo.delete({ id: gap.id });
+    } else if (from === seq) {
+      await repo.update({ id: gap.id }, { fromSeq: String(seq + 1n) });
+    } else if (to === seq) {
+      await repo.update({ id: gap.id }, { toSeq: String(seq - 1n) });
+    } else {
+      await repo.update({ id: gap.id }, { toSeq: String(seq - 1n) });
+      await repo.insert({
+        origin,
+        fromSeq: String(seq + 1n),
+        toSeq: String(to),
+        detectedAt: gap.detectedAt,
+      });
+    }
   }
 
   async addDeadLetter(d: DeadLetterInput): Promise<void> {
