@@ -15,7 +15,6 @@ import {
   inclusionPath,
   nodesNeeded,
   treeRoot,
-  type NodeReader,
   type TreeNode,
 } from '../src/index.js';
 
