@@ -168,7 +168,11 @@ describe('directory changes', () => {
     // during the overlap both verify on receipt
     for (const kid of [oldKid, fresh.kid]) {
       expect(() =>
-        directoryKeyResolver(out, { at: at(3), mode: 'receive', member: 'kr' })(kid, { kid, typ: 'x', alg: 'EdDSA' }),
+        directoryKeyResolver(out, { at: at(3), mode: 'receive', member: 'kr' })(kid, {
+          kid,
+          typ: 'x',
+          alg: 'EdDSA',
+        }),
       ).not.toThrow();
     }
     // after it, the old one is refused on receipt but still verifies what it signed earlier
