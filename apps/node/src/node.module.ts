@@ -17,6 +17,9 @@ import { FederationContext } from './federation/federation.context.js';
 import { DirectoryController } from './federation/directory.controller.js';
 import { DirectoryService, NODE_NATS } from './federation/directory.service.js';
 import { HealthController } from './health/health.controller.js';
+import { MetricsService } from './observability/metrics.service.js';
+import { ObservabilityController } from './observability/observability.controller.js';
+import { ReadinessService } from './observability/readiness.service.js';
 import { HttpErrorFilter } from './http/error.filter.js';
 import { IndicatorsController } from './indicators/indicators.controller.js';
 import { IndicatorsService } from './indicators/indicators.service.js';
@@ -59,7 +62,13 @@ export class NodeModule {
   static forRoot(config: NodeConfig): DynamicModule {
     return {
       module: NodeModule,
-      controllers: [HealthController, IndicatorsController, InboundController, DirectoryController],
+      controllers: [
+        HealthController,
+        IndicatorsController,
+        InboundController,
+        DirectoryController,
+        ObservabilityController,
+      ],
       providers: [
         { provide: NODE_CONFIG, useValue: config },
         { provide: NODE_DATA_SOURCE, useFactory: () => openNodeDatabase(config.database) },
@@ -97,6 +106,8 @@ export class NodeModule {
         IndicatorsService,
         InboundService,
         DirectoryService,
+        MetricsService,
+        ReadinessService,
         NodeLifecycle,
         {
           provide: AUTH_OPTIONS,

@@ -85,6 +85,11 @@ class NodeEnv {
   @Max(600000)
   FEDINTEL_DIRECTORY_POLL_MS: number = 1000;
 
+  /** When set, GET /metrics requires `Authorization: Bearer <this token>`. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._~+/=-]{16,256}$/, { message: 'must be 16-256 token characters' })
+  FEDINTEL_METRICS_TOKEN?: string;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug'])
   FEDINTEL_LOG_LEVEL: string = 'info';
 }
@@ -107,6 +112,7 @@ export interface NodeConfig {
   readonly bundleMaxRecords: number;
   readonly relayIntervalMs: number;
   readonly directoryPollMs: number;
+  readonly metricsToken: string | undefined;
   readonly logLevel: string;
 }
 
@@ -163,6 +169,7 @@ export function loadNodeConfig(env: Record<string, string | undefined> = process
     bundleMaxRecords: parsed.FEDINTEL_BUNDLE_MAX_RECORDS,
     relayIntervalMs: parsed.FEDINTEL_RELAY_INTERVAL_MS,
     directoryPollMs: parsed.FEDINTEL_DIRECTORY_POLL_MS,
+    metricsToken: parsed.FEDINTEL_METRICS_TOKEN,
     logLevel: parsed.FEDINTEL_LOG_LEVEL,
   });
 }

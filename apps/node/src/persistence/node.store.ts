@@ -679,6 +679,20 @@ export class NodeStore {
   async countIndicators(origin?: string): Promise<number> {
     return this.ds.getRepository(IndicatorRow).countBy(origin ? { origin } : {});
   }
+
+  /** Creation time of the oldest outbox entry not yet acknowledged by its recipient (metrics). */
+  async oldestUnacknowledgedAt(): Promise<string | null> {
+    const rows: { t: string | null }[] = (await this.exec(
+      this.ds.manager,
+      `SELECT MIN(t) AS t FROM (
+         SELECT MIN(created_at) AS t FROM outbox_item WHERE bundle_seq IS NULL
+         UNION ALL
+         SELECT MIN(created_at) AS t FROM outbox_bundle WHERE status <> 'acknowledged'
+       ) oldest`,
+      [],
+    )) as never;
+    return rows[0]?.t ?? null;
+  }
 }
 
 /** Sequence numbers are stored zero-padded so that text order is numeric order. */
