@@ -11,6 +11,11 @@ import type { DataSource } from 'typeorm';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { provisionStreams, streamPlan } from '../../../libs/broker/src/index.js';
 import { JetStreamPublisher } from '../../../libs/transport/src/index.js';
+import { AuditController } from './audit/audit.controller.js';
+import { AuditInboundController } from './audit/audit.inbound.controller.js';
+import { AuditService } from './audit/audit.service.js';
+import { AuditStore } from './audit/audit.store.js';
+import { CheckpointPublisher } from './audit/checkpoint.publisher.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { NODE_CONFIG, type NodeConfig } from './config/node.config.js';
 import { FederationContext } from './federation/federation.context.js';
@@ -69,7 +74,13 @@ export class NodeModule {
   static forRoot(config: NodeConfig): DynamicModule {
     return {
       module: NodeModule,
-      controllers: [HealthController, IndicatorsController, InboundController],
+      controllers: [
+        HealthController,
+        IndicatorsController,
+        InboundController,
+        AuditController,
+        AuditInboundController,
+      ],
       providers: [
         { provide: NODE_CONFIG, useValue: config },
         { provide: NODE_DATA_SOURCE, useFactory: () => openNodeDatabase(config.database) },
@@ -107,6 +118,9 @@ export class NodeModule {
         IndicatorsService,
         InboundService,
         NodeLifecycle,
+        AuditStore,
+        AuditService,
+        CheckpointPublisher,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],

@@ -11,6 +11,7 @@ import { NODE_CONFIG, type NodeConfig } from '../config/node.config.js';
 import { FederationContext } from '../federation/federation.context.js';
 import { NodeStore } from '../persistence/node.store.js';
 import { FEDERATION_PUBLISHER, type FederationPublisher } from './publisher.js';
+import { AuditService } from '../audit/audit.service.js';
 
 /** The Merkle root named in a signed bundle header (its payload is canonical JSON we just made). */
 function rootOf(headerJws: string): string {
@@ -36,6 +37,7 @@ export class RelayService implements OnApplicationShutdown {
     private readonly federation: FederationContext,
     @Inject(FEDERATION_PUBLISHER) private readonly publisher: FederationPublisher,
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    private readonly audit: AuditService,
   ) {}
 
   /** Start the periodic pass (the node calls it once the broker connection is up). */
@@ -117,6 +119,7 @@ export class RelayService implements OnApplicationShutdown {
           },
           items.map((i) => i.id),
         );
+        await this.audit.disclosed(addressee, seq, rootOf(bundle.wire.header), recordsOut, at);
         await this.publish(addressee, seq, msgId, payload, now);
         bundles++;
         records += items.length;
