@@ -11,8 +11,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditError } from '../../../../libs/audit/src/index.js';
-import type { Actor } from '../auth/auth.guard.js';
-import { Roles } from '../auth/roles.decorator.js';
+import { Roles, type Actor } from '../../../../libs/auth/src/index.js';
 import {
   AuditQueryDto,
   ConsistencyQueryDto,

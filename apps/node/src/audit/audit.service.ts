@@ -205,18 +205,12 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** A bundle stored in the outbox for a partner: recipients, agreement(s), bundle digest. */
-  async disclosed(
-    addressee: string,
-    seq: bigint,
-    root: string,
-    records: readonly IndicatorRecord[],
-    now = new Date(),
-  ): Promise<void> {
-    const agreements = await this.store.bundleAgreements(
-      addressee,
-      seq.toString().padStart(20, '0'),
-    );
+  /** A bundle stored in the outbox for a partner: recipient, agreement(s), bundle digest. */
+  async disclosed(addressee: string, seq: bigint, root: string, now = new Date()): Promise<void> {
+    // The bundle's items are read back from the outbox (ids, versions, agreements), so the relay
+    // hands over nothing but the bundle's identity.
+    const items = await this.store.bundleItems(addressee, seq.toString().padStart(20, '0'));
+    const agreements = [...new Set(items.map((i) => i.agreement))].sort();
     await this.append({
       at: toRfc3339Ms(now),
       actor: 'system',
@@ -224,8 +218,8 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
       partner: addressee,
       ...(agreements.length === 1 ? { agreement: agreements[0] } : {}),
       bundle: { seq: seq.toString(), root },
-      records: records.map((r) => recordRef(r.origin, r.id, r.version)),
-      detail: { count: records.length, agreements: agreements.join(',') },
+      records: items.map((i) => recordRef(this.memberId, i.recordId, i.version)),
+      detail: { count: items.length, agreements: agreements.join(',') },
     });
   }
 

@@ -223,12 +223,24 @@ export class AuditStore {
     return n === null || n === undefined ? -1 : Number(n);
   }
 
-  /** Distinct agreements of the items of one outbox bundle (for its disclosure entry). */
-  async bundleAgreements(addressee: string, seqText: string): Promise<string[]> {
-    const rows = await this.q<{ agreement_id: string }>(
-      'SELECT DISTINCT agreement_id FROM outbox_item WHERE addressee = ? AND bundle_seq = ?',
+  /** The items of one outbox bundle, for its disclosure entry. */
+  async bundleItems(
+    addressee: string,
+    seqText: string,
+  ): Promise<{ recordId: string; version: number; agreement: string }[]> {
+    const rows = await this.q<{
+      record_id: string;
+      version: number | string;
+      agreement_id: string;
+    }>(
+      `SELECT record_id, version, agreement_id FROM outbox_item
+        WHERE addressee = ? AND bundle_seq = ? ORDER BY id`,
       [addressee, seqText],
     );
-    return rows.map((r) => r.agreement_id).sort();
+    return rows.map((r) => ({
+      recordId: r.record_id,
+      version: Number(r.version),
+      agreement: r.agreement_id,
+    }));
   }
 }

@@ -79,6 +79,12 @@ class NodeEnv {
   @Max(60000)
   FEDINTEL_RELAY_INTERVAL_MS: number = 200;
 
+  /** How often the directory and key files are checked for a new version (0 = never). */
+  @IsInt()
+  @Min(0)
+  @Max(600000)
+  FEDINTEL_DIRECTORY_POLL_MS: number = 1000;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug'])
   FEDINTEL_LOG_LEVEL: string = 'info';
 
@@ -112,6 +118,7 @@ export interface NodeConfig {
   readonly oidc: { readonly jwksUrl: string; readonly issuer: string | undefined } | undefined;
   readonly bundleMaxRecords: number;
   readonly relayIntervalMs: number;
+  readonly directoryPollMs: number;
   readonly logLevel: string;
   readonly audit: { readonly checkpointIntervalMs: number; readonly retentionDays: number };
 }
@@ -127,6 +134,7 @@ const INT_VARS = [
   'FEDINTEL_RELAY_INTERVAL_MS',
   'FEDINTEL_AUDIT_CHECKPOINT_INTERVAL_MS',
   'FEDINTEL_AUDIT_RETENTION_DAYS',
+  'FEDINTEL_DIRECTORY_POLL_MS',
 ];
 
 /** Validate `env` once into a frozen, typed config. Throws {@link ConfigError} naming the variables. */
@@ -169,6 +177,7 @@ export function loadNodeConfig(env: Record<string, string | undefined> = process
       : undefined,
     bundleMaxRecords: parsed.FEDINTEL_BUNDLE_MAX_RECORDS,
     relayIntervalMs: parsed.FEDINTEL_RELAY_INTERVAL_MS,
+    directoryPollMs: parsed.FEDINTEL_DIRECTORY_POLL_MS,
     logLevel: parsed.FEDINTEL_LOG_LEVEL,
     audit: Object.freeze({
       checkpointIntervalMs: parsed.FEDINTEL_AUDIT_CHECKPOINT_INTERVAL_MS,
