@@ -10,6 +10,11 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamPublisher } from '../../../libs/transport/src/index.js';
+import { AuditController } from './audit/audit.controller.js';
+import { AuditInboundController } from './audit/audit.inbound.controller.js';
+import { AuditService } from './audit/audit.service.js';
+import { AuditStore } from './audit/audit.store.js';
+import { CheckpointPublisher } from './audit/checkpoint.publisher.js';
 import { AUTH_OPTIONS, AuthGuard, type AuthOptions } from '../../../libs/auth/src/index.js';
 import { apiAudience } from '../../../libs/keystore/src/index.js';
 import { NODE_CONFIG, type NodeConfig } from './config/node.config.js';
@@ -68,6 +73,8 @@ export class NodeModule {
         InboundController,
         DirectoryController,
         ObservabilityController,
+        AuditController,
+        AuditInboundController,
       ],
       providers: [
         { provide: NODE_CONFIG, useValue: config },
@@ -109,6 +116,9 @@ export class NodeModule {
         MetricsService,
         ReadinessService,
         NodeLifecycle,
+        AuditStore,
+        AuditService,
+        CheckpointPublisher,
         {
           provide: AUTH_OPTIONS,
           inject: [FederationContext],

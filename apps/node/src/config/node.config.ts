@@ -92,6 +92,18 @@ class NodeEnv {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug'])
   FEDINTEL_LOG_LEVEL: string = 'info';
+
+  /** How often the audit log is checkpointed (signed, published to the hub's witness). */
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  FEDINTEL_AUDIT_CHECKPOINT_INTERVAL_MS: number = 60000;
+
+  /** Audit entries older than this are pruned at a checkpoint (docs/audit.md, "Retention"). */
+  @IsInt()
+  @Min(1)
+  @Max(36500)
+  FEDINTEL_AUDIT_RETENTION_DAYS: number = 1095;
 }
 
 export interface NodeConfig {
@@ -114,6 +126,7 @@ export interface NodeConfig {
   readonly directoryPollMs: number;
   readonly metricsToken: string | undefined;
   readonly logLevel: string;
+  readonly audit: { readonly checkpointIntervalMs: number; readonly retentionDays: number };
 }
 
 /** Raised when the environment is invalid; the message names every bad variable. */
@@ -125,6 +138,8 @@ const INT_VARS = [
   'FEDINTEL_HTTP_PORT',
   'FEDINTEL_BUNDLE_MAX_RECORDS',
   'FEDINTEL_RELAY_INTERVAL_MS',
+  'FEDINTEL_AUDIT_CHECKPOINT_INTERVAL_MS',
+  'FEDINTEL_AUDIT_RETENTION_DAYS',
   'FEDINTEL_DIRECTORY_POLL_MS',
 ];
 
@@ -171,6 +186,10 @@ export function loadNodeConfig(env: Record<string, string | undefined> = process
     directoryPollMs: parsed.FEDINTEL_DIRECTORY_POLL_MS,
     metricsToken: parsed.FEDINTEL_METRICS_TOKEN,
     logLevel: parsed.FEDINTEL_LOG_LEVEL,
+    audit: Object.freeze({
+      checkpointIntervalMs: parsed.FEDINTEL_AUDIT_CHECKPOINT_INTERVAL_MS,
+      retentionDays: parsed.FEDINTEL_AUDIT_RETENTION_DAYS,
+    }),
   });
 }
 
