@@ -18,6 +18,7 @@ import { HealthController } from './health/health.controller.js';
 import { HttpErrorFilter } from './http/error.filter.js';
 import { IndicatorsController } from './indicators/indicators.controller.js';
 import { IndicatorsService } from './indicators/indicators.service.js';
+import { interopParts } from './interop/interop.parts.js';
 import { openNodeDatabase } from './persistence/data-source.js';
 import { NODE_DATA_SOURCE, NodeStore } from './persistence/node.store.js';
 import { InboundController } from './sharing/inbound.controller.js';
@@ -67,9 +68,15 @@ class NodeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 @Module({})
 export class NodeModule {
   static forRoot(config: NodeConfig): DynamicModule {
+    const interop = interopParts(config);
     return {
       module: NodeModule,
-      controllers: [HealthController, IndicatorsController, InboundController],
+      controllers: [
+        HealthController,
+        IndicatorsController,
+        InboundController,
+        ...interop.controllers,
+      ],
       providers: [
         { provide: NODE_CONFIG, useValue: config },
         { provide: NODE_DATA_SOURCE, useFactory: () => openNodeDatabase(config.database) },
@@ -107,6 +114,7 @@ export class NodeModule {
         IndicatorsService,
         InboundService,
         NodeLifecycle,
+        ...interop.providers,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],

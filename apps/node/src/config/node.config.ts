@@ -81,6 +81,11 @@ class NodeEnv {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug'])
   FEDINTEL_LOG_LEVEL: string = 'info';
+
+  /** TAXII 2.1 server configuration (JSON, docs/interop.md); absent: no TAXII server. */
+  @IsOptional()
+  @IsString()
+  FEDINTEL_TAXII_CONFIG?: string;
 }
 
 export interface NodeConfig {
@@ -101,6 +106,7 @@ export interface NodeConfig {
   readonly bundleMaxRecords: number;
   readonly relayIntervalMs: number;
   readonly logLevel: string;
+  readonly taxiiConfigFile: string | undefined;
 }
 
 /** Raised when the environment is invalid; the message names every bad variable. */
@@ -155,6 +161,7 @@ export function loadNodeConfig(env: Record<string, string | undefined> = process
     bundleMaxRecords: parsed.FEDINTEL_BUNDLE_MAX_RECORDS,
     relayIntervalMs: parsed.FEDINTEL_RELAY_INTERVAL_MS,
     logLevel: parsed.FEDINTEL_LOG_LEVEL,
+    taxiiConfigFile: parsed.FEDINTEL_TAXII_CONFIG,
   });
 }
 
