@@ -9,11 +9,13 @@ import {
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { provisionStreams, streamPlan } from '../../../libs/broker/src/index.js';
 import { JetStreamPublisher } from '../../../libs/transport/src/index.js';
-import { AuthGuard } from './auth/auth.guard.js';
+import { AUTH_OPTIONS, AuthGuard, type AuthOptions } from '../../../libs/auth/src/index.js';
+import { apiAudience } from '../../../libs/keystore/src/index.js';
 import { NODE_CONFIG, type NodeConfig } from './config/node.config.js';
 import { FederationContext } from './federation/federation.context.js';
+import { DirectoryController } from './federation/directory.controller.js';
+import { DirectoryService, NODE_NATS } from './federation/directory.service.js';
 import { HealthController } from './health/health.controller.js';
 import { HttpErrorFilter } from './http/error.filter.js';
 import { IndicatorsController } from './indicators/indicators.controller.js';
@@ -26,30 +28,18 @@ import { InboundService } from './sharing/inbound.service.js';
 import { FEDERATION_PUBLISHER } from './sharing/publisher.js';
 import { RelayService } from './sharing/relay.service.js';
 
-/** Members whose streams this node's leaf must hold (every active member of the directory). */
-export function directoryMembers(f: FederationContext): string[] {
-  return f.directory.members
-    .filter((m) => m.roles.includes('member') && m.status === 'active')
-    .map((m) => m.id)
-    .sort();
-}
-
-/** The node's own NATS connection (to its leaf), used for publishing and provisioning. */
-export const NODE_NATS = Symbol('NODE_NATS');
-
 class NodeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('node');
   constructor(
     private readonly relay: RelayService,
-    private readonly federation: FederationContext,
+    private readonly directory: DirectoryService,
     @Inject(NODE_NATS) private readonly nc: NatsConnection,
     @Inject(NODE_DATA_SOURCE) private readonly ds: DataSource,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const plan = streamPlan(directoryMembers(this.federation), this.federation.memberId);
     try {
-      await provisionStreams(this.nc, plan);
+      await this.directory.provision();
     } catch (e) {
       // The leaf may be down: the outbox keeps everything and the relay retries publishing.
       this.log.warn(`stream provisioning failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -75,6 +65,7 @@ export class NodeModule {
         HealthController,
         IndicatorsController,
         InboundController,
+        DirectoryController,
         ...interop.controllers,
       ],
       providers: [
@@ -113,8 +104,18 @@ export class NodeModule {
         RelayService,
         IndicatorsService,
         InboundService,
+        DirectoryService,
         NodeLifecycle,
         ...interop.providers,
+        {
+          provide: AUTH_OPTIONS,
+          inject: [FederationContext],
+          useFactory: (f: FederationContext): AuthOptions => ({
+            audience: apiAudience(config.memberId),
+            publicKey: f.apiKey.publicKey,
+            oidc: config.oidc,
+          }),
+        },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],

@@ -4,7 +4,7 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import request from 'supertest';
-import { PUBLIC_KEY, ROLES_KEY } from '../src/auth/roles.decorator.js';
+import { PUBLIC_KEY, ROLES_KEY } from '../../../libs/auth/src/index.js';
 import { loadNodeConfig } from '../src/config/node.config.js';
 import { NodeModule } from '../src/node.module.js';
 import {

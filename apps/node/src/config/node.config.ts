@@ -79,6 +79,12 @@ class NodeEnv {
   @Max(60000)
   FEDINTEL_RELAY_INTERVAL_MS: number = 200;
 
+  /** How often the directory and key files are checked for a new version (0 = never). */
+  @IsInt()
+  @Min(0)
+  @Max(600000)
+  FEDINTEL_DIRECTORY_POLL_MS: number = 1000;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug'])
   FEDINTEL_LOG_LEVEL: string = 'info';
 
@@ -105,6 +111,7 @@ export interface NodeConfig {
   readonly oidc: { readonly jwksUrl: string; readonly issuer: string | undefined } | undefined;
   readonly bundleMaxRecords: number;
   readonly relayIntervalMs: number;
+  readonly directoryPollMs: number;
   readonly logLevel: string;
   readonly taxiiConfigFile: string | undefined;
 }
@@ -118,6 +125,7 @@ const INT_VARS = [
   'FEDINTEL_HTTP_PORT',
   'FEDINTEL_BUNDLE_MAX_RECORDS',
   'FEDINTEL_RELAY_INTERVAL_MS',
+  'FEDINTEL_DIRECTORY_POLL_MS',
 ];
 
 /** Validate `env` once into a frozen, typed config. Throws {@link ConfigError} naming the variables. */
@@ -160,6 +168,7 @@ export function loadNodeConfig(env: Record<string, string | undefined> = process
       : undefined,
     bundleMaxRecords: parsed.FEDINTEL_BUNDLE_MAX_RECORDS,
     relayIntervalMs: parsed.FEDINTEL_RELAY_INTERVAL_MS,
+    directoryPollMs: parsed.FEDINTEL_DIRECTORY_POLL_MS,
     logLevel: parsed.FEDINTEL_LOG_LEVEL,
     taxiiConfigFile: parsed.FEDINTEL_TAXII_CONFIG,
   });

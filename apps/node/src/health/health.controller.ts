@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { Public, Roles } from '../auth/roles.decorator.js';
+import { Public, Roles } from '../../../../libs/auth/src/index.js';
 import { FederationContext } from '../federation/federation.context.js';
 import { NodeStore } from '../persistence/node.store.js';
 

@@ -12,8 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { normalizeIndicator, type IndicatorType } from '../../../../libs/protocol/src/index.js';
-import type { Actor } from '../auth/auth.guard.js';
-import { Roles } from '../auth/roles.decorator.js';
+import { Roles, type Actor } from '../../../../libs/auth/src/index.js';
 import {
   BulkCreateDto,
   CreateIndicatorDto,

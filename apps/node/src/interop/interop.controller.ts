@@ -5,8 +5,7 @@ import {
   type ImportCandidate,
   type ImportDefaults,
 } from '../../../../libs/interop/src/index.js';
-import type { Actor } from '../auth/auth.guard.js';
-import { Roles } from '../auth/roles.decorator.js';
+import { Roles, type Actor } from '../../../../libs/auth/src/index.js';
 import { InteropErrorFilter } from './interop-error.filter.js';
 import { ExportQueryDto, ImportItemsDto, ImportQueryDto } from './interop.dto.js';
 import { InteropService, type ImportResponse } from './interop.service.js';

@@ -1,6 +1,6 @@
 import type { Provider, Type } from '@nestjs/common';
 import { TAXII_SOURCE, taxiiServer } from '../../../../libs/taxii/src/index.js';
-import { Public } from '../auth/roles.decorator.js';
+import { Public } from '../../../../libs/auth/src/index.js';
 import type { NodeConfig } from '../config/node.config.js';
 import { FederationContext } from '../federation/federation.context.js';
 import { NodeStore } from '../persistence/node.store.js';

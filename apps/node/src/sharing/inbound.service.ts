@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   ProtocolError,
-  decryptFor,
   evaluateDisclosure,
   isProtocolError,
   openBundle,
@@ -51,10 +50,7 @@ export class InboundService {
           `message of ${msg.data.length} bytes exceeds ${MAX_INBOUND_BYTES}`,
         );
       }
-      const plain = await decryptFor(
-        Buffer.from(msg.data).toString('utf8'),
-        this.federation.encryptionKey,
-      );
+      const plain = await this.federation.decrypt(Buffer.from(msg.data).toString('utf8'));
       const opened = await openBundle(
         plain,
         this.federation.receiveResolver(now, msg.origin || undefined),

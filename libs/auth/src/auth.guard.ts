@@ -8,9 +8,8 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { API_ROLES, apiAudience, type ApiRole } from '../../../../libs/keystore/src/index.js';
-import { NODE_CONFIG, type NodeConfig } from '../config/node.config.js';
-import { FederationContext } from '../federation/federation.context.js';
+import { API_ROLES, type ApiRole } from '../../keystore/src/index.js';
+import { AUTH_OPTIONS, type AuthOptions } from './auth.options.js';
 import { PUBLIC_KEY, ROLES_KEY } from './roles.decorator.js';
 
 /** The authenticated caller, attached to the request. */
@@ -22,6 +21,8 @@ export interface Actor {
 /**
  * Global guard: every route needs a valid bearer JWT with one of its roles, unless marked
  * `@Public()`. A route with neither marker is refused (closed by default).
+ * Register it with `{ provide: APP_GUARD, useClass: AuthGuard }` next to an {@link AUTH_OPTIONS}
+ * provider.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -29,10 +30,9 @@ export class AuthGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly federation: FederationContext,
-    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    @Inject(AUTH_OPTIONS) private readonly options: AuthOptions,
   ) {
-    this.oidc = config.oidc ? createRemoteJWKSet(new URL(config.oidc.jwksUrl)) : undefined;
+    this.oidc = options.oidc ? createRemoteJWKSet(new URL(options.oidc.jwksUrl)) : undefined;
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -61,9 +61,9 @@ export class AuthGuard implements CanActivate {
   }
 
   private async verify(token: string): Promise<JWTPayload> {
-    const audience = apiAudience(this.config.memberId);
+    const audience = this.options.audience;
     try {
-      const { payload } = await jwtVerify(token, this.federation.apiKey.publicKey, {
+      const { payload } = await jwtVerify(token, this.options.publicKey, {
         algorithms: ['EdDSA'],
         audience,
         issuer: audience,
@@ -75,7 +75,7 @@ export class AuthGuard implements CanActivate {
         const { payload } = await jwtVerify(token, this.oidc, {
           algorithms: ['EdDSA', 'ES256', 'RS256'],
           audience,
-          issuer: this.config.oidc?.issuer,
+          issuer: this.options.oidc?.issuer,
         });
         return payload;
       } catch (second) {

@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { ApiRole } from '../../../../libs/keystore/src/index.js';
+import type { ApiRole } from '../../keystore/src/index.js';
 
 export const ROLES_KEY = 'fedintel:roles';
 export const PUBLIC_KEY = 'fedintel:public';
