@@ -28,6 +28,7 @@ import { ReadinessService } from './observability/readiness.service.js';
 import { HttpErrorFilter } from './http/error.filter.js';
 import { IndicatorsController } from './indicators/indicators.controller.js';
 import { IndicatorsService } from './indicators/indicators.service.js';
+import { interopParts } from './interop/interop.parts.js';
 import { openNodeDatabase } from './persistence/data-source.js';
 import { NODE_DATA_SOURCE, NodeStore } from './persistence/node.store.js';
 import { InboundController } from './sharing/inbound.controller.js';
@@ -65,6 +66,7 @@ class NodeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 @Module({})
 export class NodeModule {
   static forRoot(config: NodeConfig): DynamicModule {
+    const interop = interopParts(config);
     return {
       module: NodeModule,
       controllers: [
@@ -75,6 +77,7 @@ export class NodeModule {
         ObservabilityController,
         AuditController,
         AuditInboundController,
+        ...interop.controllers,
       ],
       providers: [
         { provide: NODE_CONFIG, useValue: config },
@@ -119,6 +122,7 @@ export class NodeModule {
         AuditStore,
         AuditService,
         CheckpointPublisher,
+        ...interop.providers,
         {
           provide: AUTH_OPTIONS,
           inject: [FederationContext],

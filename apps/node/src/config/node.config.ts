@@ -104,6 +104,11 @@ class NodeEnv {
   @Min(1)
   @Max(36500)
   FEDINTEL_AUDIT_RETENTION_DAYS: number = 1095;
+
+  /** TAXII 2.1 server configuration (JSON, docs/interop.md); absent: no TAXII server. */
+  @IsOptional()
+  @IsString()
+  FEDINTEL_TAXII_CONFIG?: string;
 }
 
 export interface NodeConfig {
@@ -127,6 +132,7 @@ export interface NodeConfig {
   readonly metricsToken: string | undefined;
   readonly logLevel: string;
   readonly audit: { readonly checkpointIntervalMs: number; readonly retentionDays: number };
+  readonly taxiiConfigFile: string | undefined;
 }
 
 /** Raised when the environment is invalid; the message names every bad variable. */
@@ -190,6 +196,7 @@ export function loadNodeConfig(env: Record<string, string | undefined> = process
       checkpointIntervalMs: parsed.FEDINTEL_AUDIT_CHECKPOINT_INTERVAL_MS,
       retentionDays: parsed.FEDINTEL_AUDIT_RETENTION_DAYS,
     }),
+    taxiiConfigFile: parsed.FEDINTEL_TAXII_CONFIG,
   });
 }
 
