@@ -15,6 +15,10 @@ import { AUTH_OPTIONS, AuthGuard, type AuthOptions } from '../../../libs/auth/sr
 import { apiAudience } from '../../../libs/keystore/src/index.js';
 import { NODE_CONFIG, type NodeConfig } from './config/node.config.js';
 import { FederationContext } from './federation/federation.context.js';
+import { FeedApiController } from './feed/feed-api.controller.js';
+import { FeedInboundController } from './feed/feed.controller.js';
+import { FeedService } from './feed/feed.service.js';
+import { FeedStore } from './feed/feed.store.js';
 import { HealthController } from './health/health.controller.js';
 import { HttpErrorFilter } from './http/error.filter.js';
 import { IndicatorsController } from './indicators/indicators.controller.js';
@@ -70,7 +74,13 @@ export class NodeModule {
   static forRoot(config: NodeConfig): DynamicModule {
     return {
       module: NodeModule,
-      controllers: [HealthController, IndicatorsController, InboundController],
+      controllers: [
+        HealthController,
+        IndicatorsController,
+        InboundController,
+        FeedInboundController,
+        FeedApiController,
+      ],
       providers: [
         { provide: NODE_CONFIG, useValue: config },
         { provide: NODE_DATA_SOURCE, useFactory: () => openNodeDatabase(config.database) },
@@ -107,6 +117,8 @@ export class NodeModule {
         RelayService,
         IndicatorsService,
         InboundService,
+        FeedStore,
+        FeedService,
         NodeLifecycle,
         {
           provide: AUTH_OPTIONS,

@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import type { NodeConfig } from '../config/node.config.js';
 import { NODE_ENTITIES } from './entities.js';
 import { Initial1764300000000 } from './migrations/0001-initial.js';
+import { Feed1764400000001 } from './migrations/0002-feed.js';
 
 /**
  * Build the node's DataSource. Migrations, never `synchronize`: the schema of a node holding
@@ -10,7 +11,7 @@ import { Initial1764300000000 } from './migrations/0001-initial.js';
 export function createNodeDataSource(db: NodeConfig['database']): DataSource {
   const common = {
     entities: NODE_ENTITIES,
-    migrations: [Initial1764300000000],
+    migrations: [Initial1764300000000, Feed1764400000001],
     migrationsRun: false,
     synchronize: false,
     logging: false,
