@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { BrokerError } from '../../../libs/broker/src/index.js';
 import { DemoInterrupted, describeDemo, runDemo } from './demo/demo.js';
 import type { SampleSize } from './demo/sample.js';
+import { registerDirectoryCommands } from './directory/directory-commands.js';
 import { generateMemberKeys } from './keys/generate-keys.js';
 import { writeNatsConfigs } from './nats/write-nats-configs.js';
 import { issueToken, loadKeysArgument, parseRoles } from './tokens/issue-token.js';
@@ -175,6 +176,7 @@ function buildProgram(io: CliIo, verbose: { on: boolean }): Command {
       },
     );
 
+  registerDirectoryCommands(program, line);
   return program;
 }
 

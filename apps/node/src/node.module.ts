@@ -9,20 +9,30 @@ import {
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { provisionStreams, streamPlan } from '../../../libs/broker/src/index.js';
 import { JetStreamPublisher } from '../../../libs/transport/src/index.js';
+import { AuditController } from './audit/audit.controller.js';
+import { AuditInboundController } from './audit/audit.inbound.controller.js';
+import { AuditService } from './audit/audit.service.js';
+import { AuditStore } from './audit/audit.store.js';
+import { CheckpointPublisher } from './audit/checkpoint.publisher.js';
 import { AUTH_OPTIONS, AuthGuard, type AuthOptions } from '../../../libs/auth/src/index.js';
 import { apiAudience } from '../../../libs/keystore/src/index.js';
 import { NODE_CONFIG, type NodeConfig } from './config/node.config.js';
 import { FederationContext } from './federation/federation.context.js';
+import { DirectoryController } from './federation/directory.controller.js';
+import { DirectoryService, NODE_NATS } from './federation/directory.service.js';
 import { FeedApiController } from './feed/feed-api.controller.js';
 import { FeedInboundController } from './feed/feed.controller.js';
 import { FeedService } from './feed/feed.service.js';
 import { FeedStore } from './feed/feed.store.js';
 import { HealthController } from './health/health.controller.js';
+import { MetricsService } from './observability/metrics.service.js';
+import { ObservabilityController } from './observability/observability.controller.js';
+import { ReadinessService } from './observability/readiness.service.js';
 import { HttpErrorFilter } from './http/error.filter.js';
 import { IndicatorsController } from './indicators/indicators.controller.js';
 import { IndicatorsService } from './indicators/indicators.service.js';
+import { interopParts } from './interop/interop.parts.js';
 import { openNodeDatabase } from './persistence/data-source.js';
 import { NODE_DATA_SOURCE, NodeStore } from './persistence/node.store.js';
 import { InboundController } from './sharing/inbound.controller.js';
@@ -30,30 +40,18 @@ import { InboundService } from './sharing/inbound.service.js';
 import { FEDERATION_PUBLISHER } from './sharing/publisher.js';
 import { RelayService } from './sharing/relay.service.js';
 
-/** Members whose streams this node's leaf must hold (every active member of the directory). */
-export function directoryMembers(f: FederationContext): string[] {
-  return f.directory.members
-    .filter((m) => m.roles.includes('member') && m.status === 'active')
-    .map((m) => m.id)
-    .sort();
-}
-
-/** The node's own NATS connection (to its leaf), used for publishing and provisioning. */
-export const NODE_NATS = Symbol('NODE_NATS');
-
 class NodeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('node');
   constructor(
     private readonly relay: RelayService,
-    private readonly federation: FederationContext,
+    private readonly directory: DirectoryService,
     @Inject(NODE_NATS) private readonly nc: NatsConnection,
     @Inject(NODE_DATA_SOURCE) private readonly ds: DataSource,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const plan = streamPlan(directoryMembers(this.federation), this.federation.memberId);
     try {
-      await provisionStreams(this.nc, plan);
+      await this.directory.provision();
     } catch (e) {
       // The leaf may be down: the outbox keeps everything and the relay retries publishing.
       this.log.warn(`stream provisioning failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -72,12 +70,18 @@ class NodeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 @Module({})
 export class NodeModule {
   static forRoot(config: NodeConfig): DynamicModule {
+    const interop = interopParts(config);
     return {
       module: NodeModule,
       controllers: [
         HealthController,
         IndicatorsController,
         InboundController,
+        DirectoryController,
+        ObservabilityController,
+        AuditController,
+        AuditInboundController,
+        ...interop.controllers,
         FeedInboundController,
         FeedApiController,
       ],
@@ -117,9 +121,16 @@ export class NodeModule {
         RelayService,
         IndicatorsService,
         InboundService,
+        DirectoryService,
+        MetricsService,
+        ReadinessService,
         FeedStore,
         FeedService,
         NodeLifecycle,
+        AuditStore,
+        AuditService,
+        CheckpointPublisher,
+        ...interop.providers,
         {
           provide: AUTH_OPTIONS,
           inject: [FederationContext],

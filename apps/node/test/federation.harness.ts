@@ -1,7 +1,7 @@
 // Test harness: a real local federation (nats-servers from the project's configs, nodes with
 // real databases) for the node's end-to-end tests.
 import type { INestApplication } from '@nestjs/common';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -51,6 +51,15 @@ export async function startTestFederation(opts: {
    * result is signed again with the governance key and becomes the directory of every node.
    */
   editDirectory?: (directory: Directory) => Directory | Promise<Directory>;
+  /**
+   * Give each node its own copy of the directory file (as in production, where each country
+   * holds its own), so a version reaches a node only through distribution or its own file.
+   */
+  ownDirectoryFiles?: boolean;
+  /** Directory and key file polling interval of the nodes (ms; the node's default is 1000). */
+  directoryPollMs?: number;
+  /** Extra FEDINTEL_* variables for every node. */
+  env?: Record<string, string>;
 }): Promise<TestFederation> {
   const members = opts.members ?? ['kr', 'vn', 'th'];
   const dir = mkdtempSync(join(tmpdir(), 'fedintel-e2e-'));
@@ -87,6 +96,15 @@ export async function startTestFederation(opts: {
       databaseSchema: opts.database === 'postgres' ? `e2e_${suffix}_${id}` : undefined,
       nats: creds,
     });
+    if (opts.ownDirectoryFiles) {
+      const own = join(dir, `${id}.directory.jws`);
+      if (!existsSync(own)) copyFileSync(fed.directoryFile, own);
+      env.FEDINTEL_DIRECTORY_FILE = own;
+    }
+    if (opts.directoryPollMs !== undefined) {
+      env.FEDINTEL_DIRECTORY_POLL_MS = String(opts.directoryPollMs);
+    }
+    Object.assign(env, opts.env ?? {});
     const app = await startNode(loadNodeConfig({ ...env, FEDINTEL_RELAY_INTERVAL_MS: '100' }), {
       logger: process.env.FEDINTEL_TEST_LOG ? ['error', 'warn', 'log'] : ['error'],
     });

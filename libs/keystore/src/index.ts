@@ -19,6 +19,11 @@ export interface MemberKeyFile {
   encryption: { kid: string; privateJwk: OkpJwk };
   /** Ed25519 key that signs this node's API tokens (never used on the federation). */
   api: { kid: string; privateJwk: OkpJwk };
+  /**
+   * Encryption keys replaced by a rotation, kept only to decrypt bundles that partners encrypted
+   * before they saw the new key (`fedctl keys rotate` moves the old key here).
+   */
+  retiredEncryption?: { kid: string; privateJwk: OkpJwk }[];
 }
 
 /** The governance public keys that sign the directory (trust anchors). */
@@ -58,7 +63,14 @@ export function parseMemberKeyFile(text: string, path = 'keys'): MemberKeyFile {
     signing: keyPair(v.signing, `${path}.signing`, 'Ed25519'),
     encryption: keyPair(v.encryption, `${path}.encryption`, 'X25519'),
     api: keyPair(v.api, `${path}.api`, 'Ed25519'),
+    ...retired(v.retiredEncryption, `${path}.retiredEncryption`),
   };
+}
+
+function retired(v: unknown, path: string): Pick<MemberKeyFile, 'retiredEncryption'> {
+  if (v === undefined) return {};
+  if (!Array.isArray(v)) fail(path, 'must be an array');
+  return { retiredEncryption: v.map((k, i) => keyPair(k, `${path}[${i}]`, 'X25519')) };
 }
 
 /** Parse a governance key file's text. */

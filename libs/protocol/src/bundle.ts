@@ -12,7 +12,7 @@ import {
   MERKLE_HASH_LENGTH,
   fromB64u,
   inclusionProofs,
-  leafHash,
+  leafHashText,
   merkleRoot,
   toB64u,
   verifyInclusion,
@@ -115,7 +115,6 @@ const HEADER_KEYS = ['addressee', 'count', 'issuedAt', 'origin', 'root', 'seq', 
 // Up to 19 digits keeps every sequence number below 2^64 for implementations with u64 counters.
 const SEQ = /^[1-9][0-9]{0,18}$/;
 const ROOT = /^[A-Za-z0-9_-]{43}$/;
-const utf8 = new TextEncoder();
 
 /**
  * Builds and signs a bundle. Every record is validated with `parseRecord` and must have the
@@ -142,7 +141,7 @@ export async function createBundle(
     }
     return canonicalize(record);
   });
-  const leaves = texts.map((t) => leafHash(utf8.encode(t)));
+  const leaves = texts.map(leafHashText);
   const { root, proofs } = inclusionProofs(leaves);
   const header = checkHeader({
     v: BUNDLE_VERSION,
@@ -165,6 +164,60 @@ export async function createBundle(
       path: path.map(toB64u),
     })),
   };
+}
+
+/** A bundle signed by {@link createBundleFromTexts}: what an outbox relay stores and sends. */
+export interface SignedBundle {
+  /** The signed header, as the receiver will read it. */
+  header: BundleHeader;
+  /** The compact JWS of the header. */
+  jws: string;
+  /** Canonical JSON of the wire bundle, the bytes to encrypt; equal to createBundle's bytes. */
+  bytes: Uint8Array;
+}
+
+/**
+ * Signs a bundle of record texts that are already canonical, valid records of `h.origin` (an
+ * outbox stores exactly `canonicalize(parseRecord(…))` of its own records, validated when they
+ * were created). Only hashes and signs: no re-parse, no re-validation, no re-serialization, which
+ * made {@link createBundle} cost about 90 µs per record on the relay. The bytes are identical to
+ * what {@link createBundle} writes for the same records (tested), and the receiver's
+ * {@link openBundle} validates every record in full whatever the sender did.
+ *
+ * @throws ProtocolError `BUNDLE_MALFORMED` (record count, a text that is not a string or larger
+ *   than {@link MAX_RECORD_BYTES}, header fields), and the codes of `signCompact`
+ */
+export async function createBundleFromTexts(
+  texts: readonly string[],
+  h: BundleHeaderInput,
+  key: SigningKey,
+): Promise<SignedBundle> {
+  if (texts.length === 0 || texts.length > MAX_BUNDLE_RECORDS) {
+    throw malformed(`a bundle holds 1..${MAX_BUNDLE_RECORDS} records`, 'records');
+  }
+  const parts = new Array<string>(texts.length);
+  const leaves = new Array<Uint8Array>(texts.length);
+  for (let i = 0; i < texts.length; i++) {
+    const t = texts[i];
+    if (typeof t !== 'string' || t.length === 0 || t.length > MAX_RECORD_BYTES) {
+      throw malformed(`records[${i}] must be a record text`, `records[${i}]`);
+    }
+    leaves[i] = leafHashText(t);
+    // For a well-formed string JSON.stringify writes RFC 8785's escapes.
+    parts[i] = JSON.stringify(t);
+  }
+  const header = checkHeader({
+    v: BUNDLE_VERSION,
+    origin: h.origin,
+    addressee: h.addressee,
+    seq: h.seq,
+    issuedAt: h.issuedAt,
+    count: texts.length,
+    root: toB64u(merkleRoot(leaves)),
+  });
+  const jws = await signCompact(canonicalBytes(header), 'bundle', key);
+  const wire = `{"header":${JSON.stringify(jws)},"records":[${parts.join(',')}]}`;
+  return { header, jws, bytes: Buffer.from(wire, 'utf8') };
 }
 
 /**
@@ -199,7 +252,7 @@ export async function openBundle(
     throw malformed(`header count ${header.count} but ${wire.records.length} records`, 'records');
   }
   // Hash exactly the bytes received: the signature covers them, not any re-serialization.
-  const leafHashes = wire.records.map((t) => leafHash(utf8.encode(t)));
+  const leafHashes = wire.records.map(leafHashText);
   const root = merkleRoot(leafHashes);
   if (!Buffer.from(root).equals(Buffer.from(fromB64u(header.root)))) {
     throw new ProtocolError('ROOT_MISMATCH', 'records do not hash to the signed root', {
@@ -254,7 +307,7 @@ export async function verifyRecordProof(
     throw new ProtocolError('PROOF_INVALID', 'proof path: not base64url', { cause, field: 'path' });
   }
   if (typeof recordText !== 'string') throw proofInvalid('record text must be a string', 'record');
-  const leaf = leafHash(utf8.encode(recordText));
+  const leaf = leafHashText(recordText);
   if (!verifyInclusion(leaf, p.index, p.treeSize, path, fromB64u(header.root))) {
     throw proofInvalid('the record is not included under the signed root', 'path');
   }

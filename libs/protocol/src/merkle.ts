@@ -26,6 +26,14 @@ export function leafHash(data: Uint8Array): Uint8Array {
   return view(createHash('sha256').update(LEAF_PREFIX).update(data).digest());
 }
 
+/**
+ * {@link leafHash} of a string's UTF-8 bytes, hashed without materializing them first (the hot
+ * path hashes every record text of every bundle, on both sides).
+ */
+export function leafHashText(text: string): Uint8Array {
+  return view(createHash('sha256').update(LEAF_PREFIX).update(text, 'utf8').digest());
+}
+
 /** Hash of an interior node, `SHA-256(0x01 || left || right)` (RFC 9162 §2.1.1). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   return view(createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest());

@@ -15,6 +15,7 @@ import {
   canonicalize,
   checkHeader,
   createBundle,
+  createBundleFromTexts,
   decryptBundle,
   encryptBundle,
   generateEncryptionKey,
@@ -535,6 +536,45 @@ describe('sign-then-encrypt', () => {
     await expect(
       codeOf(decryptBundle(forwarded, priv(th), resolve, { expectedAddressee: ['th', 'all'] })),
     ).resolves.toBe('MISADDRESSED');
+  });
+});
+
+describe('createBundleFromTexts (relay path: stored canonical texts, hash and sign only)', () => {
+  it('writes byte for byte what createBundle writes for the same records, and it opens', async () => {
+    const records = goldenRecords();
+    const full = await createBundle(records, HEADER, kr);
+    const fast = await createBundleFromTexts(records.map(canonicalize), HEADER, kr);
+    // Ed25519 signatures are deterministic: same header, same JWS, same bytes.
+    expect(fast.jws).toBe(full.wire.header);
+    expect(Buffer.from(fast.bytes).equals(Buffer.from(full.bytes))).toBe(true);
+    const opened = await openBundle(fast.bytes, resolve, { expectedAddressee: 'vn' });
+    expect(opened.header).toEqual(fast.header);
+    expect(opened.records).toEqual(records.map((r) => JSON.parse(canonicalize(r)) as unknown));
+  });
+
+  it('escapes quotes and backslashes in the texts as RFC 8785 does, and keeps non-ASCII raw', async () => {
+    const r = record(9, { sharedNote: 'a "quoted" \\ back\\slash, </script> and 한국어 웹툰' });
+    const full = await createBundle([r], HEADER, kr);
+    const fast = await createBundleFromTexts([canonicalize(r)], HEADER, kr);
+    expect(Buffer.from(fast.bytes).toString('utf8')).toBe(Buffer.from(full.bytes).toString('utf8'));
+  });
+
+  it('refuses an empty bundle, a non-string text and bad header fields', async () => {
+    expect(await codeOf(createBundleFromTexts([], HEADER, kr))).toBe('BUNDLE_MALFORMED');
+    expect(await codeOf(createBundleFromTexts([42 as unknown as string], HEADER, kr))).toBe(
+      'BUNDLE_MALFORMED',
+    );
+    expect(
+      await codeOf(createBundleFromTexts([canonicalize(record(1))], { ...HEADER, seq: '0' }, kr)),
+    ).toBe('BUNDLE_MALFORMED');
+  });
+
+  it('cannot smuggle a record the receiver would refuse: openBundle still validates each one', async () => {
+    const bad = canonicalize(record(1)).replace('"origin":"kr"', '"origin":"jp"');
+    const fast = await createBundleFromTexts([bad], HEADER, kr);
+    expect(await codeOf(openBundle(fast.bytes, resolve, { expectedAddressee: 'vn' }))).toBe(
+      'BUNDLE_MALFORMED',
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { Buffer } from 'node:buffer';
-import { CompactEncrypt, GeneralEncrypt } from 'jose';
+import { CompactEncrypt, GeneralEncrypt, generalDecrypt } from 'jose';
 import {
   type EncryptionKey,
   type GeneratedKey,
@@ -81,6 +81,64 @@ describe('encryptTo / decryptFor', () => {
     await expect(codeOf(decryptFor(JSON.stringify(two), priv(fr)))).resolves.toBe(
       'DECRYPTION_FAILED',
     );
+  });
+
+  it('interoperates with jose both ways, for one recipient and for several', async () => {
+    for (const recipients of [[vn], [vn, kr, fr]]) {
+      // jose → decryptFor
+      const g = new GeneralEncrypt(PLAINTEXT).setProtectedHeader({ enc: 'A256GCM' });
+      for (const r of recipients) {
+        g.addRecipient(importPublicKey(r.publicJwk)).setUnprotectedHeader({
+          alg: 'ECDH-ES+A256KW',
+          kid: r.kid,
+        });
+      }
+      const byJose = JSON.stringify(await g.encrypt());
+      for (const r of recipients)
+        await expect(decryptFor(byJose, priv(r))).resolves.toEqual(PLAINTEXT);
+      // encryptTo → jose
+      const ours = JSON.parse(await encryptTo(PLAINTEXT, recipients.map(pub))) as never;
+      for (const r of recipients) {
+        const { plaintext } = await generalDecrypt(ours, importPrivateKey(r.privateJwk), {
+          keyManagementAlgorithms: ['ECDH-ES+A256KW'],
+          contentEncryptionAlgorithms: ['A256GCM'],
+        });
+        expect(Buffer.from(plaintext).equals(Buffer.from(PLAINTEXT))).toBe(true);
+      }
+    }
+  });
+
+  it('refuses an ephemeral key of low order, of another curve shape, or named twice', async () => {
+    const o = JSON.parse(jwe) as Json;
+    const header = o.recipients[0]?.header as Record<string, unknown>;
+    const variants: Record<string, unknown>[] = [
+      { ...header, epk: { kty: 'OKP', crv: 'X25519', x: Buffer.alloc(32).toString('base64url') } },
+      { ...header, epk: { kty: 'OKP', crv: 'Ed25519', x: (header.epk as { x: string }).x } },
+      { ...header, epk: { ...(header.epk as object), d: 'AA' } },
+      { ...header, epk: undefined },
+    ];
+    for (const h of variants) {
+      const forged = { ...o, recipients: [{ ...o.recipients[0], header: h }, o.recipients[1]] };
+      await expect(codeOf(decryptFor(JSON.stringify(forged), priv(vn)))).resolves.toBe(
+        'DECRYPTION_FAILED',
+      );
+    }
+    const single = JSON.parse(await encryptTo(PLAINTEXT, [pub(fr)])) as Json;
+    const prot = JSON.parse(Buffer.from(single.protected as string, 'base64url').toString()) as {
+      epk: unknown;
+    };
+    const r0 = single.recipients[0] as { header: Record<string, unknown> };
+    r0.header = { ...r0.header, epk: prot.epk };
+    await expect(codeOf(decryptFor(JSON.stringify(single), priv(fr)))).resolves.toBe(
+      'DECRYPTION_FAILED',
+    );
+  });
+
+  it('accepts the same JWE re-serialized with whitespace (strict path) and refuses a duplicate member', async () => {
+    const spaced = JSON.stringify(JSON.parse(jwe), null, 2);
+    await expect(decryptFor(spaced, priv(vn))).resolves.toEqual(PLAINTEXT);
+    const duplicated = `${jwe.slice(0, -1)},"iv":"AAAAAAAAAAAAAAAA"}`;
+    await expect(codeOf(decryptFor(duplicated, priv(vn)))).resolves.toBe('DECRYPTION_FAILED');
   });
 
   it('refuses a member that is not a recipient, and the right kid with the wrong key', async () => {

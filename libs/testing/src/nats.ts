@@ -11,6 +11,7 @@ import {
   provisionStreams,
   streamPlan,
   type FederationConfigs,
+  type FederationTopologyInput,
   type NatsCredentials,
   type StreamPlanOptions,
 } from '../../broker/src/index.js';
@@ -351,6 +352,18 @@ export interface Federation {
   connectNode(id: string, opts?: Partial<ConnectionOptions>): Promise<NatsConnection>;
   /** A client connection to the hub as the hub application (closed by `stop()`). */
   connectHub(opts?: Partial<ConnectionOptions>): Promise<NatsConnection>;
+  /**
+   * Onboarding at the broker level: regenerates every config with `id` added (existing passwords
+   * and ports kept), restarts the hub core with it (it holds no state; leaves reconnect), starts
+   * the new member's leaf and provisions its streams and the hub store's. The other members' nodes
+   * provision their own new sources when they adopt the new directory.
+   */
+  addMember(id: string): Promise<RunningServer>;
+  /**
+   * Removal at the broker level: regenerates the hub config without `id` and restarts the hub
+   * core, so the member's leaf can no longer connect. Its leaf keeps running, cut off.
+   */
+  removeMember(id: string): Promise<void>;
   /** Closes the connections it opened, then stops the leaves and the hub. */
   stop(): Promise<void>;
 }
@@ -389,12 +402,13 @@ export async function startFederation(opts: StartFederationOptions): Promise<Fed
   const memberPorts: Record<string, { client: number; monitor: number }> = {};
   for (const m of members) memberPorts[m] = { client: take(), monitor: take() };
   const storeDir = (serverName: string) => join(dir, 'data', serverName);
-  const configs = generateFederationConfigs({
+  const topology: FederationTopologyInput = {
     members: members.map((id) => ({ id, password: password(), appPassword: password() })),
     hub: { password: password(), appPassword: password() },
     ports: { hubClient, hubLeaf, hubMonitor, hubStore, members: memberPorts },
     storeDir,
-  });
+  };
+  let configs = generateFederationConfigs(topology);
 
   const started: RunningServer[] = [];
   const connections: NatsConnection[] = [];
@@ -427,17 +441,73 @@ export async function startFederation(opts: StartFederationOptions): Promise<Fed
       'hub sees every leaf',
     );
 
+    const current = [...members];
+    const restartHub = async (expectedLeaves: number) => {
+      writeFileSync(hub.configPath, configs.hub);
+      await hub.restart();
+      await waitFor(
+        async () =>
+          (await hub.monitor<{ leafnodes?: number }>('/leafz')).leafnodes === expectedLeaves,
+        20_000,
+        'hub sees every leaf after its restart',
+      );
+    };
     const fed: Federation = {
       dir,
-      members: [...members],
+      get members() {
+        return [...current];
+      },
       hub,
       hubStore: store,
       leaves,
-      configs,
-      nodeCredentials: configs.nodeCredentials,
+      get configs() {
+        return configs;
+      },
+      get nodeCredentials() {
+        return configs.nodeCredentials;
+      },
       hubAppCredentials: configs.hubAppCredentials,
       hubLeafPort: hubLeaf,
       storeDir,
+      async addMember(id) {
+        if (current.includes(id)) throw new Error(`${id} is already a member`);
+        const [client = 0, monitor = 0] = await freePorts(2);
+        topology.members.push({ id, password: password(), appPassword: password() });
+        topology.ports.members[id] = { client, monitor };
+        current.push(id);
+        configs = generateFederationConfigs(topology);
+        // every earlier member's leaf and the hub store reconnect; the new leaf starts after
+        await restartHub(current.length);
+        const leaf = await startNatsServer({ name: id, configText: configs.leaves[id] ?? '', dir });
+        started.push(leaf);
+        (leaves as Record<string, RunningServer>)[id] = leaf;
+        await waitFor(
+          async () =>
+            (await hub.monitor<{ leafnodes?: number }>('/leafz')).leafnodes === current.length + 1,
+          20_000,
+          `hub sees the leaf of ${id}`,
+        );
+        const [nc, hubNc] = await Promise.all([fed.connectNode(id), fed.connectHub()]);
+        const own = streamPlan(current, id, opts.streams);
+        await provisionStreams(
+          nc,
+          own.filter((p) => p.role === 'outbox'),
+        );
+        await provisionStreams(hubNc, streamPlan(current, HUB, opts.streams));
+        await provisionStreams(
+          nc,
+          own.filter((p) => p.role === 'inbox'),
+        );
+        return leaf;
+      },
+      async removeMember(id) {
+        const i = current.indexOf(id);
+        if (i < 0) throw new Error(`${id} is not a member`);
+        current.splice(i, 1);
+        topology.members = topology.members.filter((m) => m.id !== id);
+        configs = generateFederationConfigs(topology);
+        await restartHub(current.length + 1);
+      },
       async connectNode(id, connOpts) {
         const creds = configs.nodeCredentials[id];
         if (!creds) throw new Error(`no member ${id}`);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { IndicatorRecord, LocalFields } from '../../../../libs/protocol/src/index.js';
 import {
   DeadLetterRow,
@@ -8,7 +8,6 @@ import {
   IndicatorVersionRow,
   NodeStateRow,
   OutboxBundleRow,
-  OutboxItemRow,
   SequenceGapRow,
 } from './entities.js';
 
@@ -258,10 +257,37 @@ export class NodeStore {
           createdAt: p.now,
         })),
       );
-      for (let i = 0; i < outbox.length; i += 500) {
-        await m.insert(OutboxItemRow, outbox.slice(i, i + 500));
-      }
+      await this.insertOutboxItems(m, outbox);
     });
+  }
+
+  /** Multi-row inserts through the driver (the query builder cost more than the insert itself). */
+  private async insertOutboxItems(
+    m: EntityManager,
+    rows: {
+      addressee: string;
+      recordId: string;
+      version: number;
+      agreementId: string;
+      recordText: string;
+      createdAt: string;
+    }[],
+  ): Promise<void> {
+    const chunk = 500;
+    for (let i = 0; i < rows.length; i += chunk) {
+      const part = rows.slice(i, i + chunk);
+      const params: unknown[] = [];
+      const values = part.map((r) => {
+        params.push(r.addressee, r.recordId, r.version, r.agreementId, r.recordText, r.createdAt);
+        return '(?,?,?,?,?,?)';
+      });
+      await this.exec(
+        m,
+        `INSERT INTO outbox_item (addressee, record_id, version, agreement_id, record_text,
+           created_at) VALUES ${values.join(',')}`,
+        params,
+      );
+    }
   }
 
   async getCurrent(origin: string, recordId: string): Promise<StoredIndicator | null> {
@@ -368,13 +394,13 @@ export class NodeStore {
   }
 
   async pendingItems(addressee: string, limit: number): Promise<PendingItem[]> {
-    const rows = await this.ds.getRepository(OutboxItemRow).find({
-      select: { id: true, recordText: true },
-      where: { addressee, bundleSeq: IsNull() },
-      order: { id: 'ASC' },
-      take: limit,
-    });
-    return rows.map((r) => ({ id: r.id, recordText: r.recordText }));
+    const rows: { id: number | string; record_text: string }[] = (await this.exec(
+      this.ds.manager,
+      `SELECT id, record_text FROM outbox_item WHERE addressee = ? AND bundle_seq IS NULL
+        ORDER BY id LIMIT ?`,
+      [addressee, limit],
+    )) as never;
+    return rows.map((r) => ({ id: Number(r.id), recordText: r.record_text }));
   }
 
   async lastBundleSeq(addressee: string): Promise<bigint> {
@@ -402,25 +428,19 @@ export class NodeStore {
   ): Promise<void> {
     const seq = padSeq(b.seq);
     await this.ds.transaction(async (m) => {
-      await m.insert(OutboxBundleRow, {
-        addressee: b.addressee,
-        seq,
-        msgId: b.msgId,
-        payload: b.payload,
-        root: b.root,
-        count: b.count,
-        status: 'pending',
-        createdAt: b.createdAt,
-        sentAt: null,
-        receiptJson: null,
-      });
+      await this.exec(
+        m,
+        `INSERT INTO outbox_bundle (addressee, seq, msg_id, payload, root, count, status,
+           created_at) VALUES (?,?,?,?,?,?,'pending',?)`,
+        [b.addressee, seq, b.msgId, b.payload, b.root, b.count, b.createdAt],
+      );
       for (let i = 0; i < itemIds.length; i += 500) {
-        await m
-          .createQueryBuilder()
-          .update(OutboxItemRow)
-          .set({ bundleSeq: seq })
-          .whereInIds(itemIds.slice(i, i + 500))
-          .execute();
+        const ids = itemIds.slice(i, i + 500);
+        await this.exec(
+          m,
+          `UPDATE outbox_item SET bundle_seq = ? WHERE id IN (${ids.map(() => '?').join(',')})`,
+          [seq, ...ids],
+        );
       }
     });
   }
@@ -442,9 +462,12 @@ export class NodeStore {
   }
 
   async markSent(addressee: string, seq: bigint, at: string): Promise<void> {
-    await this.ds
-      .getRepository(OutboxBundleRow)
-      .update({ addressee, seq: padSeq(seq), status: 'pending' }, { status: 'sent', sentAt: at });
+    await this.exec(
+      this.ds.manager,
+      `UPDATE outbox_bundle SET status = 'sent', sent_at = ?
+        WHERE addressee = ? AND seq = ? AND status = 'pending'`,
+      [at, addressee, padSeq(seq)],
+    );
   }
 
   async markAcknowledged(addressee: string, seq: bigint, receiptJson: string): Promise<boolean> {
@@ -521,6 +544,8 @@ export class NodeStore {
           toSeq: String(p.gap.to),
           detectedAt: p.receivedAt,
         });
+      } else {
+        await this.fillGap(m, p.origin, p.seq);
       }
       await this.insertVersions(
         m,
@@ -546,6 +571,35 @@ export class NodeStore {
         })),
       );
     });
+  }
+
+  /**
+   * A late bundle (redelivered, or overtaken by a later one) arrived: remove its number from the
+   * recorded gap that holds it, shrinking or splitting the gap, so only what is still missing is
+   * reported. Gaps are few per origin; they are compared as numbers (stored unpadded).
+   */
+  private async fillGap(m: EntityManager, origin: string, seq: bigint): Promise<void> {
+    const gaps = await m.getRepository(SequenceGapRow).findBy({ origin });
+    const gap = gaps.find((g) => BigInt(g.fromSeq) <= seq && seq <= BigInt(g.toSeq));
+    if (!gap) return;
+    const from = BigInt(gap.fromSeq);
+    const to = BigInt(gap.toSeq);
+    const repo = m.getRepository(SequenceGapRow);
+    if (from === seq && to === seq) {
+      await repo.delete({ id: gap.id });
+    } else if (from === seq) {
+      await repo.update({ id: gap.id }, { fromSeq: String(seq + 1n) });
+    } else if (to === seq) {
+      await repo.update({ id: gap.id }, { toSeq: String(seq - 1n) });
+    } else {
+      await repo.update({ id: gap.id }, { toSeq: String(seq - 1n) });
+      await repo.insert({
+        origin,
+        fromSeq: String(seq + 1n),
+        toSeq: String(to),
+        detectedAt: gap.detectedAt,
+      });
+    }
   }
 
   async addDeadLetter(d: DeadLetterInput): Promise<void> {
@@ -624,6 +678,71 @@ export class NodeStore {
 
   async countIndicators(origin?: string): Promise<number> {
     return this.ds.getRepository(IndicatorRow).countBy(origin ? { origin } : {});
+  }
+
+  /** Creation time of the oldest outbox entry not yet acknowledged by its recipient (metrics). */
+  async oldestUnacknowledgedAt(): Promise<string | null> {
+    const rows: { t: string | null }[] = (await this.exec(
+      this.ds.manager,
+      `SELECT MIN(t) AS t FROM (
+         SELECT MIN(created_at) AS t FROM outbox_item WHERE bundle_seq IS NULL
+         UNION ALL
+         SELECT MIN(created_at) AS t FROM outbox_bundle WHERE status <> 'acknowledged'
+       ) oldest`,
+      [],
+    )) as never;
+    return rows[0]?.t ?? null;
+  }
+
+  // ---- interop (imports, exports, TAXII) -------------------------------------------------
+
+  /** Which of `values` (normalized) this origin already holds as current indicators of `type`. */
+  async existingValues(
+    origin: string,
+    type: string,
+    values: readonly string[],
+  ): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < values.length; i += 500) {
+      const part = values.slice(i, i + 500);
+      const rows: { value: string }[] = (await this.exec(
+        this.ds.manager,
+        `SELECT value FROM indicator WHERE origin = ? AND type = ? AND value IN (${part.map(() => '?').join(',')})`,
+        [origin, type, ...part],
+      )) as never;
+      for (const r of rows) found.add(r.value);
+    }
+    return found;
+  }
+
+  /**
+   * Current indicators in (updated_at, origin, record_id) order after a keyset position: pages
+   * that stay stable while new versions arrive (they sort after every earlier one).
+   */
+  async pageByUpdate(q: {
+    after?: { updatedAt: string; origin: string; recordId: string };
+    addedAfter?: string;
+    until?: string;
+    types?: string[];
+    origin?: string;
+    limit: number;
+  }): Promise<StoredIndicator[]> {
+    const qb = this.ds.getRepository(IndicatorRow).createQueryBuilder('i');
+    if (q.after) {
+      qb.andWhere(
+        '(i.updated_at > :u OR (i.updated_at = :u AND (i.origin > :o OR (i.origin = :o AND i.record_id > :r))))',
+        { u: q.after.updatedAt, o: q.after.origin, r: q.after.recordId },
+      );
+    }
+    if (q.addedAfter) qb.andWhere('i.updated_at > :aa', { aa: q.addedAfter });
+    if (q.until) qb.andWhere('i.updated_at <= :until', { until: q.until });
+    if (q.types && q.types.length > 0) qb.andWhere('i.type IN (:...types)', { types: q.types });
+    if (q.origin) qb.andWhere('i.origin = :origin', { origin: q.origin });
+    qb.orderBy('i.updated_at', 'ASC')
+      .addOrderBy('i.origin', 'ASC')
+      .addOrderBy('i.record_id', 'ASC')
+      .take(q.limit);
+    return (await qb.getMany()).map(toStored);
   }
 }
 

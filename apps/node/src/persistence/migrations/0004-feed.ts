@@ -1,8 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** The hub feed on a member node (apps/node/src/feed). */
-export class Feed1764400000001 implements MigrationInterface {
-  name = 'Feed1764400000001';
+export class Feed1764450000000 implements MigrationInterface {
+  name = 'Feed1764450000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`CREATE TABLE feed_item (

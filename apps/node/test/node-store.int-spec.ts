@@ -1,0 +1,105 @@
+// NodeStore against real databases (a SQLite file, and PostgreSQL at 127.0.0.1:5432 in its own
+// schema): the receiving bookkeeping that the exchange relies on.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import { openNodeDatabase } from '../src/persistence/data-source.js';
+import { NodeStore } from '../src/persistence/node.store.js';
+import type { NodeConfig } from '../src/config/node.config.js';
+
+const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+const databases: [string, () => NodeConfig['database']][] = [
+  ['SQLite', () => ({ kind: 'sqlite', path: join(dir, 'store.sqlite') })],
+  [
+    'PostgreSQL',
+    () => ({ kind: 'postgres', url: PG_URL, schema: `perf_store_${process.pid}_${Date.now()}` }),
+  ],
+];
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'node-store-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.each(databases)('NodeStore on %s', (_name, config) => {
+  let ds: DataSource;
+  let store: NodeStore;
+  let db: NodeConfig['database'];
+
+  beforeAll(async () => {
+    db = config();
+    ds = await openNodeDatabase(db);
+    store = new NodeStore(ds);
+  });
+
+  afterAll(async () => {
+    await ds.destroy();
+    if (db.kind === 'postgres') {
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${db.schema}" CASCADE`);
+      await client.end();
+    }
+  });
+
+  /** Receives bundle `seq` from `origin` the way InboundService does (gap from the last seq). */
+  async function receive(origin: string, seq: bigint): Promise<void> {
+    const last = await store.lastInboundSeq(origin);
+    await store.storeReceivedBundle({
+      origin,
+      seq,
+      root: `root-${seq}`,
+      count: 0,
+      kid: 'k1',
+      receivedAt: '2026-11-28T10:00:00.000Z',
+      records: [],
+      gap: seq > last + 1n ? { from: last + 1n, to: seq - 1n } : null,
+    });
+  }
+
+  async function gapsOf(origin: string): Promise<string[]> {
+    return (await store.sequenceGaps())
+      .filter((g) => g.origin === origin)
+      .map((g) => `${g.from}..${g.to}`)
+      .sort();
+  }
+
+  it('records a gap when a bundle overtakes missing ones, and removes it once they arrive', async () => {
+    await receive('kr', 1n);
+    await receive('kr', 4n);
+    expect(await gapsOf('kr')).toEqual(['2..3']);
+    await receive('kr', 3n);
+    expect(await gapsOf('kr')).toEqual(['2..2']);
+    await receive('kr', 2n);
+    expect(await gapsOf('kr')).toEqual([]);
+  });
+
+  it('splits a gap when a bundle from its middle arrives late, and shrinks it from either end', async () => {
+    await receive('jp', 1n);
+    await receive('jp', 7n);
+    expect(await gapsOf('jp')).toEqual(['2..6']);
+    await receive('jp', 4n);
+    expect(await gapsOf('jp')).toEqual(['2..3', '5..6']);
+    await receive('jp', 2n);
+    await receive('jp', 6n);
+    expect(await gapsOf('jp')).toEqual(['3..3', '5..5']);
+    await receive('jp', 5n);
+    await receive('jp', 3n);
+    expect(await gapsOf('jp')).toEqual([]);
+  });
+
+  it("leaves other origins' gaps alone", async () => {
+    await receive('th', 1n);
+    await receive('th', 3n);
+    await receive('id', 1n);
+    await receive('id', 3n);
+    await receive('id', 2n);
+    expect(await gapsOf('th')).toEqual(['2..2']);
+    expect(await gapsOf('id')).toEqual([]);
+  });
+});

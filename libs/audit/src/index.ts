@@ -1,0 +1,9 @@
+// Public door of libs/audit: the tamper-evident log model, shared by the node, the hub and fedctl.
+export * from './errors.js';
+export * from './entry.js';
+export * from './tree.js';
+export * from './checkpoint.js';
+export * from './witness.js';
+export * from './verify.js';
+export * from './reconcile.js';
+export * from './export-verify.js';
