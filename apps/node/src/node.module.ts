@@ -21,6 +21,10 @@ import { NODE_CONFIG, type NodeConfig } from './config/node.config.js';
 import { FederationContext } from './federation/federation.context.js';
 import { DirectoryController } from './federation/directory.controller.js';
 import { DirectoryService, NODE_NATS } from './federation/directory.service.js';
+import { FeedApiController } from './feed/feed-api.controller.js';
+import { FeedInboundController } from './feed/feed.controller.js';
+import { FeedService } from './feed/feed.service.js';
+import { FeedStore } from './feed/feed.store.js';
 import { HealthController } from './health/health.controller.js';
 import { MetricsService } from './observability/metrics.service.js';
 import { ObservabilityController } from './observability/observability.controller.js';
@@ -86,6 +90,8 @@ export class NodeModule {
         AuditController,
         AuditInboundController,
         ...interop.controllers,
+        FeedInboundController,
+        FeedApiController,
       ],
       providers: [
         { provide: NODE_CONFIG, useValue: config },
@@ -127,6 +133,8 @@ export class NodeModule {
         RecoveryService,
         MetricsService,
         ReadinessService,
+        FeedStore,
+        FeedService,
         NodeLifecycle,
         AuditStore,
         AuditService,
