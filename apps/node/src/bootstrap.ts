@@ -7,6 +7,9 @@ import { JetStreamServer, inboxStreamName } from './inbound-transport.js';
 import type { NodeConfig } from './config/node.config.js';
 import { NodeModule } from './node.module.js';
 import { NodeStore } from './persistence/node.store.js';
+import { JsonLogger } from './observability/json-logger.js';
+import { requestIdFrom, withCorrelation } from './observability/correlation.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toRfc3339Ms } from '../../../libs/protocol/src/index.js';
 
 /** Largest accepted HTTP body: a bulk request of a few thousand indicators. */
@@ -21,9 +24,16 @@ export async function startNode(
   opts: { listen?: boolean; logger?: false | ('error' | 'warn' | 'log')[] } = {},
 ): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(NodeModule.forRoot(config), {
-    logger: opts.logger ?? ['error', 'warn', 'log'],
+    logger: opts.logger ?? new JsonLogger({ member: config.memberId, level: config.logLevel }),
     bodyParser: false,
     abortOnError: false,
+  });
+  // Every request gets an id (the caller's X-Request-Id when well-formed), echoed in the response
+  // and attached to every log line written while serving it.
+  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    res.setHeader('X-Request-Id', requestId);
+    withCorrelation({ requestId }, next);
   });
   app.useBodyParser('json', { limit: MAX_BODY });
   app.useGlobalPipes(

@@ -10,6 +10,11 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamPublisher } from '../../../libs/transport/src/index.js';
+import { AuditController } from './audit/audit.controller.js';
+import { AuditInboundController } from './audit/audit.inbound.controller.js';
+import { AuditService } from './audit/audit.service.js';
+import { AuditStore } from './audit/audit.store.js';
+import { CheckpointPublisher } from './audit/checkpoint.publisher.js';
 import { AUTH_OPTIONS, AuthGuard, type AuthOptions } from '../../../libs/auth/src/index.js';
 import { apiAudience } from '../../../libs/keystore/src/index.js';
 import { NODE_CONFIG, type NodeConfig } from './config/node.config.js';
@@ -17,9 +22,13 @@ import { FederationContext } from './federation/federation.context.js';
 import { DirectoryController } from './federation/directory.controller.js';
 import { DirectoryService, NODE_NATS } from './federation/directory.service.js';
 import { HealthController } from './health/health.controller.js';
+import { MetricsService } from './observability/metrics.service.js';
+import { ObservabilityController } from './observability/observability.controller.js';
+import { ReadinessService } from './observability/readiness.service.js';
 import { HttpErrorFilter } from './http/error.filter.js';
 import { IndicatorsController } from './indicators/indicators.controller.js';
 import { IndicatorsService } from './indicators/indicators.service.js';
+import { interopParts } from './interop/interop.parts.js';
 import { openNodeDatabase } from './persistence/data-source.js';
 import { NODE_DATA_SOURCE, NodeStore } from './persistence/node.store.js';
 import { InboundController } from './sharing/inbound.controller.js';
@@ -57,9 +66,19 @@ class NodeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 @Module({})
 export class NodeModule {
   static forRoot(config: NodeConfig): DynamicModule {
+    const interop = interopParts(config);
     return {
       module: NodeModule,
-      controllers: [HealthController, IndicatorsController, InboundController, DirectoryController],
+      controllers: [
+        HealthController,
+        IndicatorsController,
+        InboundController,
+        DirectoryController,
+        ObservabilityController,
+        AuditController,
+        AuditInboundController,
+        ...interop.controllers,
+      ],
       providers: [
         { provide: NODE_CONFIG, useValue: config },
         { provide: NODE_DATA_SOURCE, useFactory: () => openNodeDatabase(config.database) },
@@ -97,7 +116,13 @@ export class NodeModule {
         IndicatorsService,
         InboundService,
         DirectoryService,
+        MetricsService,
+        ReadinessService,
         NodeLifecycle,
+        AuditStore,
+        AuditService,
+        CheckpointPublisher,
+        ...interop.providers,
         {
           provide: AUTH_OPTIONS,
           inject: [FederationContext],

@@ -3,6 +3,7 @@ import type { NodeConfig } from '../config/node.config.js';
 import { NODE_ENTITIES } from './entities.js';
 import { Initial1764300000000 } from './migrations/0001-initial.js';
 import { OutboxPendingIndex1764350000000 } from './migrations/0002-outbox-pending-index.js';
+import { Audit1764400000000 } from './migrations/0003-audit.js';
 
 /**
  * Build the node's DataSource. Migrations, never `synchronize`: the schema of a node holding
@@ -11,7 +12,7 @@ import { OutboxPendingIndex1764350000000 } from './migrations/0002-outbox-pendin
 export function createNodeDataSource(db: NodeConfig['database']): DataSource {
   const common = {
     entities: NODE_ENTITIES,
-    migrations: [Initial1764300000000, OutboxPendingIndex1764350000000],
+    migrations: [Initial1764300000000, OutboxPendingIndex1764350000000, Audit1764400000000],
     migrationsRun: false,
     synchronize: false,
     logging: false,

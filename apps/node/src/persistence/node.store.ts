@@ -679,6 +679,71 @@ export class NodeStore {
   async countIndicators(origin?: string): Promise<number> {
     return this.ds.getRepository(IndicatorRow).countBy(origin ? { origin } : {});
   }
+
+  /** Creation time of the oldest outbox entry not yet acknowledged by its recipient (metrics). */
+  async oldestUnacknowledgedAt(): Promise<string | null> {
+    const rows: { t: string | null }[] = (await this.exec(
+      this.ds.manager,
+      `SELECT MIN(t) AS t FROM (
+         SELECT MIN(created_at) AS t FROM outbox_item WHERE bundle_seq IS NULL
+         UNION ALL
+         SELECT MIN(created_at) AS t FROM outbox_bundle WHERE status <> 'acknowledged'
+       ) oldest`,
+      [],
+    )) as never;
+    return rows[0]?.t ?? null;
+  }
+
+  // ---- interop (imports, exports, TAXII) -------------------------------------------------
+
+  /** Which of `values` (normalized) this origin already holds as current indicators of `type`. */
+  async existingValues(
+    origin: string,
+    type: string,
+    values: readonly string[],
+  ): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < values.length; i += 500) {
+      const part = values.slice(i, i + 500);
+      const rows: { value: string }[] = (await this.exec(
+        this.ds.manager,
+        `SELECT value FROM indicator WHERE origin = ? AND type = ? AND value IN (${part.map(() => '?').join(',')})`,
+        [origin, type, ...part],
+      )) as never;
+      for (const r of rows) found.add(r.value);
+    }
+    return found;
+  }
+
+  /**
+   * Current indicators in (updated_at, origin, record_id) order after a keyset position: pages
+   * that stay stable while new versions arrive (they sort after every earlier one).
+   */
+  async pageByUpdate(q: {
+    after?: { updatedAt: string; origin: string; recordId: string };
+    addedAfter?: string;
+    until?: string;
+    types?: string[];
+    origin?: string;
+    limit: number;
+  }): Promise<StoredIndicator[]> {
+    const qb = this.ds.getRepository(IndicatorRow).createQueryBuilder('i');
+    if (q.after) {
+      qb.andWhere(
+        '(i.updated_at > :u OR (i.updated_at = :u AND (i.origin > :o OR (i.origin = :o AND i.record_id > :r))))',
+        { u: q.after.updatedAt, o: q.after.origin, r: q.after.recordId },
+      );
+    }
+    if (q.addedAfter) qb.andWhere('i.updated_at > :aa', { aa: q.addedAfter });
+    if (q.until) qb.andWhere('i.updated_at <= :until', { until: q.until });
+    if (q.types && q.types.length > 0) qb.andWhere('i.type IN (:...types)', { types: q.types });
+    if (q.origin) qb.andWhere('i.origin = :origin', { origin: q.origin });
+    qb.orderBy('i.updated_at', 'ASC')
+      .addOrderBy('i.origin', 'ASC')
+      .addOrderBy('i.record_id', 'ASC')
+      .take(q.limit);
+    return (await qb.getMany()).map(toStored);
+  }
 }
 
 /** Sequence numbers are stored zero-padded so that text order is numeric order. */
