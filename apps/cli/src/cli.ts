@@ -3,6 +3,7 @@ import { BrokerError } from '../../../libs/broker/src/index.js';
 import { DemoInterrupted, describeDemo, runDemo } from './demo/demo.js';
 import type { SampleSize } from './demo/sample.js';
 import { registerDirectoryCommands } from './directory/directory-commands.js';
+import { registerInteropCommands } from './interop/commands.js';
 import { generateMemberKeys } from './keys/generate-keys.js';
 import { writeNatsConfigs } from './nats/write-nats-configs.js';
 import { issueToken, loadKeysArgument, parseRoles } from './tokens/issue-token.js';
@@ -177,6 +178,8 @@ function buildProgram(io: CliIo, verbose: { on: boolean }): Command {
     );
 
   registerDirectoryCommands(program, line);
+  registerInteropCommands(program, io);
+
   return program;
 }
 
