@@ -2,6 +2,7 @@
 // prints each table, writes bench/results/<scenario>.json and rewrites the scenario's section of
 // docs/benchmarks.md.
 import { runExchange } from './exchange.js';
+import { runImport } from './import.js';
 import { table, type Result, type ScenarioOptions } from './measure.js';
 import { runProtocol } from './protocol.js';
 import { machine, updateDocs, writeResult } from './report.js';
@@ -10,6 +11,7 @@ import { machine, updateDocs, writeResult } from './report.js';
 export const SCENARIOS: Readonly<Record<string, (opts: ScenarioOptions) => Promise<Result>>> = {
   protocol: runProtocol,
   exchange: runExchange,
+  import: runImport,
 };
 
 interface Args {
