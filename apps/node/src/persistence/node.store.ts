@@ -736,12 +736,14 @@ export class NodeStore {
     const found = new Set<string>();
     for (let i = 0; i < values.length; i += 500) {
       const part = values.slice(i, i + 500);
-      const rows: { value: string }[] = (await this.exec(
+      // By (type, value) first, so the planner takes ix_indicator_type_value rather than the
+      // primary key's origin prefix (which scans every own indicator).
+      const rows: { origin: string; value: string }[] = (await this.exec(
         this.ds.manager,
-        `SELECT value FROM indicator WHERE origin = ? AND type = ? AND value IN (${part.map(() => '?').join(',')})`,
-        [origin, type, ...part],
+        `SELECT origin, value FROM indicator WHERE type = ? AND value IN (${part.map(() => '?').join(',')})`,
+        [type, ...part],
       )) as never;
-      for (const r of rows) found.add(r.value);
+      for (const r of rows) if (r.origin === origin) found.add(r.value);
     }
     return found;
   }
