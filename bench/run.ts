@@ -4,6 +4,7 @@
 import { pathToFileURL } from 'node:url';
 import { runCatchup } from './catchup.js';
 import { runExchange } from './exchange.js';
+import { runHub } from './hub.js';
 import { runLatency } from './latency.js';
 import { table, type Result, type ScenarioOptions } from './measure.js';
 import { runProtocol } from './protocol.js';
@@ -20,6 +21,7 @@ export const SCENARIOS: Readonly<Record<string, (opts: ScenarioOptions) => Promi
   'exchange-postgres': (o) => runExchange({ ...o, database: 'postgres' }),
   latency: runLatency,
   catchup: runCatchup,
+  hub: runHub,
 };
 
 interface Args {
