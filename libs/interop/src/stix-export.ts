@@ -208,8 +208,9 @@ export function recordToStixObjects(r: IndicatorRecord): StixObject[] {
     reliability: r.reliability,
     accuracy: r.accuracy,
     handling_code: r.handling.code,
-    categories: r.categories,
   };
+  // STIX forbids empty lists: no categories, no property.
+  if (r.categories.length > 0) ext.categories = r.categories;
   if (r.subtype !== undefined) ext.subtype = r.subtype;
   if (r.chain !== undefined) ext.chain = r.chain;
   if (r.handling.conditions !== undefined) ext.handling_conditions = r.handling.conditions;

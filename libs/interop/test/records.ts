@@ -31,7 +31,7 @@ export function makeRecord(overrides: Partial<IndicatorRecord> = {}): IndicatorR
 /** One record of every type and subtype the model knows. */
 export function everyKind(): IndicatorRecord[] {
   return [
-    makeRecord({ type: 'domain', value: 'xn--bcher-kva.de', tlp: 'CLEAR' }),
+    makeRecord({ type: 'domain', value: 'xn--bcher-kva.de', tlp: 'CLEAR', categories: [] }),
     makeRecord({ type: 'url', value: 'https://toki.example/ep?id=1&q=x', tlp: 'GREEN' }),
     makeRecord({ type: 'ip', value: '203.0.113.7', tlp: 'AMBER+STRICT' }),
     makeRecord({ type: 'ip', value: '2001:db8::7' }),

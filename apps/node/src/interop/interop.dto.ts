@@ -1,0 +1,134 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import {
+  CONTENT_CATEGORIES,
+  INDICATOR_TYPES,
+  RELIABILITY,
+  TLP_LEVELS,
+} from '../../../../libs/protocol/src/index.js';
+import { HandlingDto } from '../indicators/indicator.dto.js';
+import { MAX_IMPORT_ITEMS } from './interop.service.js';
+
+const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const bool = ({ value }: { value: unknown }) =>
+  value === true || value === 'true' ? true : value === false || value === 'false' ? false : value;
+
+/** Defaults for what a STIX bundle or MISP event leaves unsaid, and the dry-run switch. */
+export class ImportQueryDto {
+  @ApiPropertyOptional({ description: 'Validate and report; store nothing', default: false })
+  @IsOptional()
+  @Transform(bool)
+  @IsBoolean()
+  dryRun?: boolean;
+  @ApiPropertyOptional({
+    enum: TLP_LEVELS,
+    description: 'TLP of unmarked objects',
+    default: 'AMBER',
+  })
+  @IsOptional()
+  @IsIn(TLP_LEVELS)
+  tlp?: (typeof TLP_LEVELS)[number];
+  @ApiPropertyOptional({ minimum: 0, maximum: 100, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  confidence?: number;
+  @ApiPropertyOptional({ enum: RELIABILITY, default: 'X' })
+  @IsOptional()
+  @IsIn(RELIABILITY)
+  reliability?: (typeof RELIABILITY)[number];
+  @ApiPropertyOptional({ enum: [1, 2, 3, 4], default: 3 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsIn([1, 2, 3, 4])
+  accuracy?: 1 | 2 | 3 | 4;
+  @ApiPropertyOptional({ enum: ['H0', 'H1', 'H2'], default: 'H0' })
+  @IsOptional()
+  @IsIn(['H0', 'H1', 'H2'])
+  handling?: 'H0' | 'H1' | 'H2';
+}
+
+/** One row already read from a CSV or list by `fedctl` (normalized again by the node). */
+export class ImportItemDto {
+  @ApiProperty({ example: 'line 12' }) @IsString() @MaxLength(200) ref!: string;
+  @ApiProperty({ enum: INDICATOR_TYPES })
+  @IsIn(INDICATOR_TYPES)
+  type!: (typeof INDICATOR_TYPES)[number];
+  @ApiProperty() @IsString() @MaxLength(2048) value!: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(32) subtype?: string;
+  @ApiPropertyOptional() @IsOptional() @IsIn(['bitcoin', 'ethereum']) chain?:
+    'bitcoin' | 'ethereum';
+  @ApiProperty({ enum: CONTENT_CATEGORIES, isArray: true })
+  @IsArray()
+  @ArrayMaxSize(6)
+  @IsIn(CONTENT_CATEGORIES, { each: true })
+  categories!: (typeof CONTENT_CATEGORIES)[number][];
+  @ApiProperty() @IsInt() @Min(0) @Max(100) confidence!: number;
+  @ApiProperty({ enum: TLP_LEVELS }) @IsIn(TLP_LEVELS) tlp!: (typeof TLP_LEVELS)[number];
+  @ApiProperty({ type: HandlingDto })
+  @ValidateNested()
+  @Type(() => HandlingDto)
+  handling!: HandlingDto;
+  @ApiProperty({ enum: RELIABILITY }) @IsIn(RELIABILITY) reliability!: (typeof RELIABILITY)[number];
+  @ApiProperty({ enum: [1, 2, 3, 4] }) @IsIn([1, 2, 3, 4]) accuracy!: 1 | 2 | 3 | 4;
+  @ApiPropertyOptional() @IsOptional() @Matches(RFC3339_MS) firstSeen?: string;
+  @ApiPropertyOptional() @IsOptional() @Matches(RFC3339_MS) validUntil?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(4000) sharedNote?: string;
+  @ApiPropertyOptional({ description: 'Where the row came from (kept locally, never shared)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  source?: string;
+}
+
+export class ImportItemsDto {
+  @ApiProperty({ type: [ImportItemDto], maxItems: MAX_IMPORT_ITEMS })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_IMPORT_ITEMS)
+  @ValidateNested({ each: true })
+  @Type(() => ImportItemDto)
+  items!: ImportItemDto[];
+  @ApiPropertyOptional({ default: false }) @IsOptional() @IsBoolean() dryRun?: boolean;
+}
+
+export class ExportQueryDto {
+  @ApiProperty({ enum: ['stix', 'misp', 'csv'] }) @IsIn(['stix', 'misp', 'csv']) format!:
+    'stix' | 'misp' | 'csv';
+  @ApiPropertyOptional({ enum: INDICATOR_TYPES })
+  @IsOptional()
+  @IsIn(INDICATOR_TYPES)
+  type?: string;
+  @ApiPropertyOptional({ example: 'kr' })
+  @IsOptional()
+  @Matches(/^[a-z][a-z0-9-]{1,15}$/)
+  origin?: string;
+  @ApiPropertyOptional({ description: 'Only records changed after this time (RFC 3339 UTC ms)' })
+  @IsOptional()
+  @Matches(RFC3339_MS)
+  since?: string;
+  @ApiPropertyOptional({ default: 10000, maximum: 100000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  limit?: number;
+}

@@ -1,0 +1,266 @@
+import { Injectable } from '@nestjs/common';
+import {
+  DEFAULT_IMPORT_DEFAULTS,
+  importMispEvent,
+  importStixBundle,
+  toCsv,
+  toMispEvent,
+  toStixBundle,
+  type ImportCandidate,
+  type ImportDefaults,
+  type ImportReportEntry,
+  type ImportSummary,
+} from '../../../../libs/interop/src/index.js';
+import {
+  normalizeIndicator,
+  parseStrictJson,
+  toRfc3339Ms,
+  type IndicatorRecord,
+  type IndicatorType,
+} from '../../../../libs/protocol/src/index.js';
+import { FederationContext } from '../federation/federation.context.js';
+import { NodeStore } from '../persistence/node.store.js';
+import { IndicatorsService, type IndicatorInput } from '../indicators/indicators.service.js';
+
+/** Largest number of candidates one import request stores (the bulk endpoint's limit too). */
+export const MAX_IMPORT_ITEMS = 5000;
+
+/** What happened to one candidate in the node. */
+export interface StoredOutcome {
+  ref: string;
+  outcome: 'created' | 'existing' | 'would-create' | 'invalid';
+  value?: string;
+  code?: string;
+  detail?: string;
+}
+
+export interface ImportResponse {
+  dryRun: boolean;
+  /** Counts over what reached the node: created (or would be), already held, refused. */
+  created: number;
+  existing: number;
+  invalid: number;
+  /** Per object/attribute/line: how the document was mapped (STIX/MISP only). */
+  mapping?: { summary: ImportSummary; report: ImportReportEntry[] };
+  items: StoredOutcome[];
+  /** Where the records wait: nothing is shared until an analyst sets a scope. */
+  heldForReview: string;
+}
+
+export type ExportFormat = 'stix' | 'misp' | 'csv';
+
+/**
+ * Imports from STIX, MISP and files into local indicators held for review, and exports. Every
+ * import ends in {@link IndicatorsService.createMany}, the same path as the REST bulk endpoint;
+ * a value this node already holds as its own indicator of the same type is left as it is, so
+ * re-importing a file creates nothing new (ADR 0031).
+ */
+@Injectable()
+export class InteropService {
+  constructor(
+    private readonly store: NodeStore,
+    private readonly federation: FederationContext,
+    private readonly indicators: IndicatorsService,
+  ) {}
+
+  private heldNote(): string {
+    return `scope [${this.federation.memberId}] only: nothing is shared until an analyst sets a scope (PUT /api/v1/indicators/{id})`;
+  }
+
+  async importStix(
+    doc: unknown,
+    defaults: ImportDefaults | undefined,
+    actor: string,
+    dryRun: boolean,
+  ): Promise<ImportResponse> {
+    const r = importStixBundle(doc, defaults ?? DEFAULT_IMPORT_DEFAULTS);
+    return this.withMapping(await this.store_(r.candidates, actor, dryRun), r);
+  }
+
+  async importMisp(
+    doc: unknown,
+    defaults: ImportDefaults | undefined,
+    actor: string,
+    dryRun: boolean,
+  ): Promise<ImportResponse> {
+    const r = importMispEvent(doc, defaults ?? DEFAULT_IMPORT_DEFAULTS);
+    return this.withMapping(await this.store_(r.candidates, actor, dryRun), r);
+  }
+
+  /** Candidates already read by `fedctl` from a CSV or list; they are normalized again here. */
+  async importCandidates(
+    candidates: ImportCandidate[],
+    actor: string,
+    dryRun: boolean,
+  ): Promise<ImportResponse> {
+    return this.store_(candidates, actor, dryRun);
+  }
+
+  private withMapping(
+    res: ImportResponse,
+    r: { summary: ImportSummary; report: ImportReportEntry[] },
+  ): ImportResponse {
+    return { ...res, mapping: { summary: r.summary, report: r.report } };
+  }
+
+  private async store_(
+    candidates: ImportCandidate[],
+    actor: string,
+    dryRun: boolean,
+  ): Promise<ImportResponse> {
+    const me = this.federation.memberId;
+    const items: StoredOutcome[] = [];
+    const fresh: { c: ImportCandidate; value: string }[] = [];
+    const byType = new Map<IndicatorType, { c: ImportCandidate; value: string }[]>();
+    const seen = new Set<string>();
+    for (const c of candidates) {
+      let value: string;
+      try {
+        value = normalizeIndicator({
+          type: c.type,
+          value: c.value,
+          subtype: c.subtype,
+          chain: c.chain,
+        }).value;
+      } catch (e) {
+        items.push({
+          ref: c.ref,
+          outcome: 'invalid',
+          value: c.value,
+          code: (e as { code?: string }).code ?? 'INVALID_VALUE',
+          detail: e instanceof Error ? e.message : String(e),
+        });
+        continue;
+      }
+      const key = `${c.type}|${value}`;
+      if (seen.has(key)) {
+        items.push({ ref: c.ref, outcome: 'existing', value, detail: 'repeated in this request' });
+        continue;
+      }
+      seen.add(key);
+      const list = byType.get(c.type) ?? [];
+      list.push({ c, value });
+      byType.set(c.type, list);
+    }
+    for (const [type, list] of byType) {
+      const held = await this.store.existingValues(
+        me,
+        type,
+        list.map((x) => x.value),
+      );
+      for (const x of list) {
+        if (held.has(x.value)) items.push({ ref: x.c.ref, outcome: 'existing', value: x.value });
+        else fresh.push(x);
+      }
+    }
+    if (!dryRun && fresh.length > 0) {
+      const inputs: IndicatorInput[] = fresh.map(({ c }) => this.toInput(c));
+      const { errors } = await this.indicators.createMany(inputs, actor);
+      const failed = new Map(errors.map((e) => [e.index, e]));
+      fresh.forEach((x, i) => {
+        const err = failed.get(i);
+        items.push(
+          err
+            ? {
+                ref: x.c.ref,
+                outcome: 'invalid',
+                value: x.value,
+                code: err.code,
+                detail: err.message,
+              }
+            : { ref: x.c.ref, outcome: 'created', value: x.value },
+        );
+      });
+    } else {
+      for (const x of fresh) items.push({ ref: x.c.ref, outcome: 'would-create', value: x.value });
+    }
+    return {
+      dryRun,
+      created: items.filter((i) => i.outcome === 'created' || i.outcome === 'would-create').length,
+      existing: items.filter((i) => i.outcome === 'existing').length,
+      invalid: items.filter((i) => i.outcome === 'invalid').length,
+      items,
+      heldForReview: this.heldNote(),
+    };
+  }
+
+  private toInput(c: ImportCandidate): IndicatorInput {
+    const input: IndicatorInput = {
+      type: c.type,
+      value: c.value,
+      categories: c.categories,
+      confidence: c.confidence,
+      tlp: c.tlp,
+      handling: c.handling,
+      reliability: c.reliability,
+      accuracy: c.accuracy,
+      // Held for review: addressed to this node only, so the outbox gets nothing (ADR 0031).
+      scope: { addressees: [this.federation.memberId] },
+      local: {
+        sources: c.local.sources.slice(0, 50),
+        notes: ['Imported; held for review (scope: this node only).', c.local.notes]
+          .filter((s) => s)
+          .join('\n')
+          .slice(0, 10000),
+      },
+    };
+    if (c.subtype !== undefined) input.subtype = c.subtype;
+    if (c.chain !== undefined) input.chain = c.chain;
+    if (c.firstSeen !== undefined) input.firstSeen = c.firstSeen;
+    if (c.validUntil !== undefined) input.validUntil = c.validUntil;
+    if (c.sharedNote !== undefined) input.sharedNote = c.sharedNote;
+    return input;
+  }
+
+  /** Current records, oldest change first, filtered; at most `limit`. */
+  async records(q: {
+    types?: string[];
+    origin?: string;
+    since?: string;
+    limit: number;
+  }): Promise<IndicatorRecord[]> {
+    const out: IndicatorRecord[] = [];
+    let after: { updatedAt: string; origin: string; recordId: string } | undefined;
+    while (out.length < q.limit) {
+      const page = await this.store.pageByUpdate({
+        after,
+        addedAfter: q.since,
+        types: q.types,
+        origin: q.origin,
+        limit: Math.min(1000, q.limit - out.length),
+      });
+      for (const s of page) out.push(parseStrictJson(s.recordText) as IndicatorRecord);
+      const last = page[page.length - 1];
+      if (!last || page.length < 1000) break;
+      after = { updatedAt: last.updatedAt, origin: last.origin, recordId: last.recordId };
+    }
+    return out;
+  }
+
+  async export(
+    format: ExportFormat,
+    q: { types?: string[]; origin?: string; since?: string; limit: number },
+    now = new Date(),
+  ): Promise<{ contentType: string; body: string }> {
+    const records = await this.records(q);
+    switch (format) {
+      case 'stix':
+        return {
+          contentType: 'application/stix+json;version=2.1',
+          body: JSON.stringify(toStixBundle(records)),
+        };
+      case 'misp':
+        return {
+          contentType: 'application/json',
+          body: JSON.stringify(
+            toMispEvent(records, {
+              info: `FedIntel ${this.federation.memberId} export ${toRfc3339Ms(now)}`,
+              date: toRfc3339Ms(now),
+            }),
+          ),
+        };
+      case 'csv':
+        return { contentType: 'text/csv; charset=utf-8', body: toCsv(records) };
+    }
+  }
+}
