@@ -2,6 +2,7 @@
 // prints each table, writes bench/results/<scenario>.json and rewrites the scenario's section of
 // docs/benchmarks.md.
 import { pathToFileURL } from 'node:url';
+import { runAudit } from './audit.js';
 import { runCatchup } from './catchup.js';
 import { runExchange } from './exchange.js';
 import { runLatency } from './latency.js';
@@ -22,6 +23,7 @@ export const SCENARIOS: Readonly<Record<string, (opts: ScenarioOptions) => Promi
   latency: runLatency,
   catchup: runCatchup,
   import: runImport,
+  audit: runAudit,
 };
 
 interface Args {
