@@ -2,6 +2,7 @@
 // prints each table, writes bench/results/<scenario>.json and rewrites the scenario's section of
 // docs/benchmarks.md.
 import { pathToFileURL } from 'node:url';
+import { runAudit } from './audit.js';
 import { runCatchup } from './catchup.js';
 import { runExchange } from './exchange.js';
 import { runHub } from './hub.js';
@@ -24,6 +25,7 @@ export const SCENARIOS: Readonly<Record<string, (opts: ScenarioOptions) => Promi
   catchup: runCatchup,
   import: runImport,
   hub: runHub,
+  audit: runAudit,
 };
 
 interface Args {
