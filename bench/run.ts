@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { runCatchup } from './catchup.js';
 import { runExchange } from './exchange.js';
 import { runLatency } from './latency.js';
+import { runImport } from './import.js';
 import { table, type Result, type ScenarioOptions } from './measure.js';
 import { runProtocol } from './protocol.js';
 import { machine, updateDocs, writeResult } from './report.js';
@@ -20,6 +21,7 @@ export const SCENARIOS: Readonly<Record<string, (opts: ScenarioOptions) => Promi
   'exchange-postgres': (o) => runExchange({ ...o, database: 'postgres' }),
   latency: runLatency,
   catchup: runCatchup,
+  import: runImport,
 };
 
 interface Args {

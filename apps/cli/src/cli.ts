@@ -2,7 +2,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { BrokerError } from '../../../libs/broker/src/index.js';
 import { DemoInterrupted, describeDemo, runDemo } from './demo/demo.js';
 import type { SampleSize } from './demo/sample.js';
+import { registerBackupCommands } from './backup/backup-commands.js';
 import { registerDirectoryCommands } from './directory/directory-commands.js';
+import { registerInteropCommands } from './interop/commands.js';
 import { generateMemberKeys } from './keys/generate-keys.js';
 import { writeNatsConfigs } from './nats/write-nats-configs.js';
 import { issueToken, loadKeysArgument, parseRoles } from './tokens/issue-token.js';
@@ -177,6 +179,9 @@ function buildProgram(io: CliIo, verbose: { on: boolean }): Command {
     );
 
   registerDirectoryCommands(program, line);
+  registerBackupCommands(program, line);
+  registerInteropCommands(program, io);
+
   return program;
 }
 

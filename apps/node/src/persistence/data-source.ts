@@ -4,6 +4,7 @@ import { NODE_ENTITIES } from './entities.js';
 import { Initial1764300000000 } from './migrations/0001-initial.js';
 import { OutboxPendingIndex1764350000000 } from './migrations/0002-outbox-pending-index.js';
 import { Audit1764400000000 } from './migrations/0003-audit.js';
+import { Feed1764450000000 } from './migrations/0004-feed.js';
 
 /**
  * Build the node's DataSource. Migrations, never `synchronize`: the schema of a node holding
@@ -12,7 +13,12 @@ import { Audit1764400000000 } from './migrations/0003-audit.js';
 export function createNodeDataSource(db: NodeConfig['database']): DataSource {
   const common = {
     entities: NODE_ENTITIES,
-    migrations: [Initial1764300000000, OutboxPendingIndex1764350000000, Audit1764400000000],
+    migrations: [
+      Initial1764300000000,
+      OutboxPendingIndex1764350000000,
+      Audit1764400000000,
+      Feed1764450000000,
+    ],
     migrationsRun: false,
     synchronize: false,
     logging: false,
