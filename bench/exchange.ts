@@ -1,16 +1,12 @@
 // Scenario "exchange" (issue 6, scenarios 1, 2 and 5): KR sends N records to VN through the real
 // stack (REST bulk ingest, outbox, relay, B2 brokers, verified receiving), against a bare
 // pipeline on the same machine (createBundle → JetStream → openBundle → better-sqlite3).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { nodeEnv, provisionFederation } from '../libs/devnet/src/index.js';
-import { issueApiToken } from '../libs/keystore/src/index.js';
 import {
   ProtocolError,
   createBundle,
@@ -21,7 +17,15 @@ import {
   type KeyResolver,
   type SigningKey,
 } from '../libs/protocol/src/index.js';
-import { freePorts, startFederation, startNatsServer, waitFor } from '../libs/testing/src/index.js';
+import { freePorts, startNatsServer } from '../libs/testing/src/index.js';
+import {
+  bulkItems,
+  cpuBreakdown,
+  postBulk,
+  startBenchFederation,
+  waitForRecords,
+  type BenchDatabase,
+} from './federation.js';
 import { benchRecord } from './protocol.js';
 import {
   elapsedUs,
@@ -31,7 +35,8 @@ import {
   type Result,
   type ScenarioOptions,
 } from './measure.js';
-import { repoRoot } from './report.js';
+
+export { bulkItems };
 
 /** The throughput goal of issue 6 for one node pair, records per second. */
 export const EXCHANGE_GOAL_PER_SECOND = 20_000;
@@ -39,13 +44,13 @@ export const EXCHANGE_GOAL_PER_SECOND = 20_000;
 export const BASELINE_RATIO_GOAL = 0.5;
 
 const BULK_SIZE = 5000;
+const BUNDLE_MAX_RECORDS = 1000;
 const BASELINE_BUNDLE = 100;
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Options of the exchange scenario (environment: `BENCH_DATABASE=postgres`, `BENCH_CPU_PROF=<dir>`). */
 export interface ExchangeOptions extends ScenarioOptions {
   /** Database of both nodes; default from `BENCH_DATABASE`, else SQLite. */
-  database?: 'sqlite' | 'postgres';
+  database?: BenchDatabase;
   /** Directory for `--cpu-prof` profiles of the nodes (`<dir>/kr`, `<dir>/vn`); default from `BENCH_CPU_PROF`. */
   cpuProfDir?: string;
   /** Progress lines on stderr. */
@@ -54,21 +59,6 @@ export interface ExchangeOptions extends ScenarioOptions {
 
 function log(opts: ExchangeOptions, msg: string): void {
   if (opts.verbose !== false && opts.quick !== true) process.stderr.write(`  [exchange] ${msg}\n`);
-}
-
-/** The body of bulk request `b`: distinct domains, TLP GREEN, addressed to VN. */
-export function bulkItems(from: number, count: number): Record<string, unknown>[] {
-  return Array.from({ length: count }, (_, k) => ({
-    type: 'domain',
-    value: `bench-${from + k}-toon-mirror.example`,
-    categories: ['webtoon'],
-    confidence: 70,
-    tlp: 'GREEN',
-    handling: { code: 'H0' },
-    reliability: 'B',
-    accuracy: 2,
-    scope: { addressees: ['vn'] },
-  }));
 }
 
 // ---- the bare pipeline ------------------------------------------------------------------------
@@ -160,181 +150,47 @@ export async function runBaseline(n: number, dir: string): Promise<Figure> {
 
 // ---- the project ------------------------------------------------------------------------------
 
-interface NodeProcess {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-}
-
-function startNodeProcess(
-  id: string,
-  env: Record<string, string>,
-  port: number,
-  logFile: string,
-  started: NodeProcess[],
-  nodeArgs: string[] = [],
-): Promise<NodeProcess> {
-  const main = join(repoRoot(), 'dist', 'apps', 'node', 'src', 'main.js');
-  const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, [...nodeArgs, main], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const proc: NodeProcess = { child, url, exited };
-  // Registered before it is ready, so that a start-up failure still stops it.
-  started.push(proc);
-  const ready = waitFor(
-    async () => (await fetch(`${url}/health`)).ok,
-    60_000,
-    `node ${id} at ${url}/health (log ${logFile})`,
-  );
-  const died = exited.then((code) => {
-    throw new Error(`node ${id} exited with code ${code} during start-up; see ${logFile}`);
-  });
-  // waitFor treats a failing check as "not yet": an early exit must end the wait by itself.
-  return Promise.race([ready, died]).then(() => proc);
-}
-
-async function stopNodeProcess(p: NodeProcess): Promise<void> {
-  if (p.child.exitCode !== null) return;
-  p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
-  await p.exited;
-  clearTimeout(timer);
-}
-
-/** Counts the records from `origin` in a node's database (SQLite read-only, or a PG schema). */
-type Counter = { count(): Promise<number>; close(): Promise<void> };
-
-function sqliteCounter(file: string): Counter {
-  let db: Database.Database | undefined;
-  return {
-    count() {
-      db ??= new Database(file, { readonly: true, fileMustExist: true });
-      const row = db.prepare(`SELECT COUNT(*) AS c FROM indicator WHERE origin = 'kr'`).get() as {
-        c: number;
-      };
-      return Promise.resolve(row.c);
-    },
-    close() {
-      db?.close();
-      return Promise.resolve();
-    },
-  };
-}
-
-function pgCounter(schema: string): Counter {
-  const client = new pg.Client({ connectionString: PG_URL });
-  const connected = client.connect();
-  return {
-    async count() {
-      await connected;
-      const r = await client.query<{ c: string }>(
-        `SELECT COUNT(*) AS c FROM "${schema}".indicator WHERE origin = 'kr'`,
-      );
-      return Number(r.rows[0]?.c ?? 0);
-    },
-    async close() {
-      await connected.catch(() => undefined);
-      await client.end();
-    },
-  };
-}
-
-/** Figures of one project run: bulk ingest at KR and KR → VN delivery. */
+/** Figures of one project run: bulk ingest at KR and KR's outbox → VN's database. */
 export async function runProject(
   n: number,
   dir: string,
   opts: ExchangeOptions,
-): Promise<{ ingest: Figure; exchange: Figure }> {
+): Promise<{ ingest: Figure; exchange: Figure; cpu: string }> {
   const database = opts.database ?? 'sqlite';
-  const members = ['kr', 'vn'];
-  const fed = await provisionFederation({
-    dir: join(dir, 'keys'),
-    now: new Date(),
-    members: members.map((id) => ({ id, country: id.toUpperCase(), name: `${id} bench agency` })),
+  const f = await startBenchFederation({
+    dir,
+    members: ['kr', 'vn'],
+    database,
+    cpuProfDir: opts.cpuProfDir,
+    env: { FEDINTEL_BUNDLE_MAX_RECORDS: String(BUNDLE_MAX_RECORDS) },
   });
-  const brokers = await startFederation({ members, dir: join(dir, 'nats') });
-  const nodes: NodeProcess[] = [];
-  const suffix = Math.random().toString(36).slice(2, 8);
-  const schemaOf = (id: string) => `bench_${suffix}_${id}`;
-  let counter: Counter | undefined;
   try {
-    const ports = await freePorts(members.length);
-    for (const [i, id] of members.entries()) {
-      const creds = brokers.nodeCredentials[id];
-      if (!creds) throw new Error(`no broker credentials for ${id}`);
-      const env = nodeEnv({
-        fed,
-        id,
-        httpPort: ports[i]!,
-        database: database === 'postgres' ? PG_URL : `sqlite:${join(dir, `${id}.sqlite`)}`,
-        databaseSchema: database === 'postgres' ? schemaOf(id) : undefined,
-        nats: creds,
-      });
-      env.FEDINTEL_BUNDLE_MAX_RECORDS = '1000';
-      env.FEDINTEL_LOG_LEVEL = 'warn';
-      // --cpu-prof is refused in NODE_OPTIONS: it goes on the command line.
-      const nodeArgs = opts.cpuProfDir
-        ? ['--cpu-prof', `--cpu-prof-dir=${join(opts.cpuProfDir, id)}`]
-        : [];
-      await startNodeProcess(id, env, ports[i]!, join(dir, `${id}.log`), nodes, nodeArgs);
-      log(opts, `node ${id} up (${database})`);
-    }
-    const [kr] = nodes;
-    const keys = fed.members.kr!.keys;
-    const token = await issueApiToken({
-      memberId: 'kr',
-      subject: 'analyst.bench',
-      roles: ['analyst'],
-      kid: keys.api.kid,
-      key: importPrivateKey(keys.api.privateJwk, 'Ed25519'),
-      now: new Date(),
-      ttlSeconds: 3600,
-    });
-    counter =
-      database === 'postgres' ? pgCounter(schemaOf('vn')) : sqliteCounter(join(dir, 'vn.sqlite'));
-
+    log(opts, `nodes kr and vn up (${database})`);
+    const kr = f.nodes.kr!;
+    const token = await f.analystToken('kr');
+    const counter = f.counter('vn');
     const bodies: string[] = [];
     for (let first = 0; first < n; first += BULK_SIZE) {
       bodies.push(JSON.stringify({ items: bulkItems(first, Math.min(BULK_SIZE, n - first)) }));
     }
+    // The relay must not send while KR ingests: with KR's leaf down the records wait in KR's
+    // outbox, and the exchange is timed from the moment the leaf is back (the node reconnects on
+    // its own, within its 2 s reconnect wait, which the figure includes).
+    const krLeaf = f.brokers.leaves.kr!;
+    await krLeaf.stop();
     const t0 = hrnow();
-    for (const body of bodies) {
-      const res = await fetch(`${kr!.url}/api/v1/indicators/bulk`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body,
-      });
-      if (!res.ok) throw new Error(`bulk ingest at KR: HTTP ${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
-    }
+    for (const body of bodies) await postBulk(kr.url, token, body);
     const ingestUs = elapsedUs(t0);
     log(opts, `KR ingested ${n} records in ${(ingestUs / 1e6).toFixed(1)} s`);
-
-    const c = counter;
-    let last = 0;
-    let lastLog = Date.now();
-    await waitFor(
-      async () => {
-        last = await c.count().catch(() => last);
-        if (Date.now() - lastLog > 5000) {
-          lastLog = Date.now();
-          log(opts, `VN holds ${last}/${n}`);
-        }
-        return last >= n;
-      },
-      Math.max(120_000, n * 2),
-      `VN to hold ${n} records from KR (has ${last}); logs in ${dir}`,
-    );
-    const us = elapsedUs(t0);
+    const cpu0 = f.cpu();
+    const t1 = hrnow();
+    await krLeaf.restart();
+    await waitForRecords(counter, 'kr', n, Math.max(120_000, n * 2), 'VN', (m) => log(opts, m));
+    const us = elapsedUs(t1);
+    const cpu = cpuBreakdown(cpu0, f.cpu(), n);
+    log(opts, cpu);
     return {
+      cpu,
       ingest: single(
         `KR bulk ingest (REST, ${BULK_SIZE}/request, ${database})`,
         'record',
@@ -342,23 +198,14 @@ export async function runProject(
         ingestUs,
       ),
       exchange: single(
-        `KR → VN exchange, first send to VN holding all (${database})`,
+        `KR outbox → VN database: leaf back until VN holds all (${database})`,
         'record',
         n,
         us,
       ),
     };
   } finally {
-    await counter?.close();
-    for (const p of nodes.reverse()) await stopNodeProcess(p);
-    await brokers.stop();
-    if (database === 'postgres') {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      for (const id of members)
-        await client.query(`DROP SCHEMA IF EXISTS "${schemaOf(id)}" CASCADE`);
-      await client.end();
-    }
+    await f.stop();
   }
 }
 
@@ -390,9 +237,10 @@ export async function runExchange(opts: ExchangeOptions = {}): Promise<Result> {
       method: [
         `N = ${n.toLocaleString('en-US')} distinct domain records, TLP GREEN, scope ['vn'], KR → VN.`,
         `project: B2 brokers from libs/testing (hub, hub store, one leaf per member; nats-server), two node processes from dist/apps/node/src/main.js (${database}, FEDINTEL_BUNDLE_MAX_RECORDS=1000), records created at KR with POST /api/v1/indicators/bulk, ${BULK_SIZE} per request, one request at a time.`,
-        "exchange rate: N divided by the time from the first bulk request to the moment VN's database holds all N (polled every 20 ms: SELECT COUNT(*) FROM indicator WHERE origin='kr', read-only).",
-        'ingest rate: N divided by the time from the first to the last bulk response at KR (relay and VN run meanwhile).',
+        "ingest rate (scenario 5): N divided by the time from the first to the last bulk response at KR, KR's leaf down so the relay cannot send (records wait in KR's outbox; VN idle).",
+        "exchange rate (scenario 1, from one node's outbox to another node's database): N divided by the time from restarting KR's leaf (N records queued in KR's outbox) to the moment VN's database holds all N (polled every 20 ms, read-only: the sum of accepted records over VN's received bundles, then a full COUNT(*) of VN's indicators from KR must equal N); includes KR's reconnection (nats.js reconnect wait, 2 s), relay (bundles of up to 1000 records / 700 kB, signed, encrypted, 16 publishes in flight), KR leaf → hub → VN leaf, VN's decryption, full verification and storage.",
         'baseline: one process, no framework; createBundle of 100 records, JetStream publish (64 in flight) into a file stream on a plain nats-server, pull consume, openBundle, one better-sqlite3 (WAL) transaction per bundle, ack after commit; timed from the first createBundle to the last commit.',
+        `during the exchange (${project.cpu}): user + system time of each process from /proc, divided by N; the node figures include their idle housekeeping.`,
         'each figure is one timed run (an end-to-end run cannot be repeated cheaply); the protocol scenario has the medians of the per-operation costs.',
       ],
       figures: [project.ingest, project.exchange, baseline],

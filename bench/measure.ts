@@ -29,6 +29,8 @@ export interface Figure {
   rounds: number;
   /** Free-form note (e.g. the goal line). */
   note?: string;
+  /** A duration, not a rate (latency percentiles): the table leaves the rate column empty. */
+  durationOnly?: boolean;
 }
 
 /** The result of one scenario, written to bench/results/<scenario>.json. */
@@ -102,6 +104,33 @@ export function single(name: string, unit: string, ops: number, us: number, note
   };
 }
 
+/** A latency figure: `us` microseconds for one `unit`, no rate. */
+export function duration(
+  name: string,
+  unit: string,
+  us: number,
+  samples: number,
+  note?: string,
+): Figure {
+  return {
+    name,
+    unit,
+    perSecond: 1e6 / us,
+    usPerOp: us,
+    opsPerRound: samples,
+    rounds: 1,
+    durationOnly: true,
+    ...(note === undefined ? {} : { note }),
+  };
+}
+
+/** The `q`-quantile (0..1) of a non-empty list, nearest rank. */
+export function quantile(values: readonly number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  const rank = Math.min(s.length, Math.max(1, Math.ceil(q * s.length)));
+  return s[rank - 1]!;
+}
+
 /** Microseconds since `t0` (a process.hrtime.bigint reading). */
 export function elapsedUs(t0: bigint): number {
   return Number(now() - t0) / 1000;
@@ -120,7 +149,7 @@ export function fmt(x: number): string {
 export function table(figures: readonly Figure[]): string {
   const rows = figures.map(
     (f) =>
-      `| ${f.name} | ${fmt(f.perSecond)} /s | ${fmt(f.usPerOp)} µs/${f.unit} | ${f.cpuUsPerOp === undefined ? '' : `${fmt(f.cpuUsPerOp)} µs`} | ${f.opsPerRound} × ${f.rounds} | ${f.note ?? ''}`,
+      `| ${f.name} | ${f.durationOnly === true ? '' : `${fmt(f.perSecond)} /s`} | ${fmt(f.usPerOp)} µs/${f.unit} | ${f.cpuUsPerOp === undefined ? '' : `${fmt(f.cpuUsPerOp)} µs`} | ${f.opsPerRound} × ${f.rounds} | ${f.note ?? ''}`,
   );
   return [
     '| operation | rate (wall) | wall time | CPU time | ops × rounds | note |',

@@ -1,16 +1,26 @@
 // `npm run bench [-- <scenario>] [--n N] [--quick]`: runs every scenario (or the named ones),
 // prints each table, writes bench/results/<scenario>.json and rewrites the scenario's section of
 // docs/benchmarks.md.
+import { pathToFileURL } from 'node:url';
+import { runCatchup } from './catchup.js';
 import { runExchange } from './exchange.js';
+import { runLatency } from './latency.js';
 import { runImport } from './import.js';
 import { table, type Result, type ScenarioOptions } from './measure.js';
 import { runProtocol } from './protocol.js';
 import { machine, updateDocs, writeResult } from './report.js';
 
-/** Every scenario by name, in the order `npm run bench` runs them. */
+/**
+ * Every scenario by name, in the order `npm run bench` runs them. A new scenario is one line
+ * here: a function of {@link ScenarioOptions} that returns a {@link Result}; the result file and
+ * the docs section (markers `bench:<result.scenario>`) follow from the result's scenario name.
+ */
 export const SCENARIOS: Readonly<Record<string, (opts: ScenarioOptions) => Promise<Result>>> = {
   protocol: runProtocol,
-  exchange: runExchange,
+  exchange: (o) => runExchange({ ...o, database: 'sqlite' }),
+  'exchange-postgres': (o) => runExchange({ ...o, database: 'postgres' }),
+  latency: runLatency,
+  catchup: runCatchup,
   import: runImport,
 };
 
@@ -61,7 +71,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-  process.exitCode = 1;
-});
+// Run only as a script (`node dist/bench/run.js`), not when a test imports the registry.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exitCode = 1;
+  });
+}

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { BrokerError } from '../../../libs/broker/src/index.js';
 import { DemoInterrupted, describeDemo, runDemo } from './demo/demo.js';
 import type { SampleSize } from './demo/sample.js';
+import { registerBackupCommands } from './backup/backup-commands.js';
 import { registerDirectoryCommands } from './directory/directory-commands.js';
 import { registerInteropCommands } from './interop/commands.js';
 import { generateMemberKeys } from './keys/generate-keys.js';
@@ -178,6 +179,7 @@ function buildProgram(io: CliIo, verbose: { on: boolean }): Command {
     );
 
   registerDirectoryCommands(program, line);
+  registerBackupCommands(program, line);
   registerInteropCommands(program, io);
 
   return program;

@@ -214,7 +214,7 @@ describe('fedctl demo (compiled nodes, real nats-servers)', () => {
     expect(krToVn?.received).toBe(krToVn?.sent);
 
     const atVn = await fetch(`${vn.api}/indicators?origin=kr&pageSize=500`, {
-      headers: { authorization: `Bearer ${vn.tokens.analyst}` },
+      headers: { authorization: `Bearer ${vn.tokens.analyst}`, 'x-purpose': 'quality-review' },
     });
     const body = (await atVn.json()) as {
       total: number;
@@ -233,7 +233,7 @@ describe('fedctl demo (compiled nodes, real nats-servers)', () => {
     expect(body.items.every((i) => i.local === undefined)).toBe(true);
 
     const atTh = await fetch(`${th.api}/indicators?origin=kr&pageSize=500`, {
-      headers: { authorization: `Bearer ${th.tokens.analyst}` },
+      headers: { authorization: `Bearer ${th.tokens.analyst}`, 'x-purpose': 'quality-review' },
     });
     const thBody = (await atTh.json()) as {
       items: { scope: { addressees: string[] }; tlp: string }[];

@@ -10,13 +10,25 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamPublisher } from '../../../libs/transport/src/index.js';
+import { AuditController } from './audit/audit.controller.js';
+import { AuditInboundController } from './audit/audit.inbound.controller.js';
+import { AuditService } from './audit/audit.service.js';
+import { AuditStore } from './audit/audit.store.js';
+import { CheckpointPublisher } from './audit/checkpoint.publisher.js';
 import { AUTH_OPTIONS, AuthGuard, type AuthOptions } from '../../../libs/auth/src/index.js';
 import { apiAudience } from '../../../libs/keystore/src/index.js';
 import { NODE_CONFIG, type NodeConfig } from './config/node.config.js';
 import { FederationContext } from './federation/federation.context.js';
 import { DirectoryController } from './federation/directory.controller.js';
 import { DirectoryService, NODE_NATS } from './federation/directory.service.js';
+import { FeedApiController } from './feed/feed-api.controller.js';
+import { FeedInboundController } from './feed/feed.controller.js';
+import { FeedService } from './feed/feed.service.js';
+import { FeedStore } from './feed/feed.store.js';
 import { HealthController } from './health/health.controller.js';
+import { MetricsService } from './observability/metrics.service.js';
+import { ObservabilityController } from './observability/observability.controller.js';
+import { ReadinessService } from './observability/readiness.service.js';
 import { HttpErrorFilter } from './http/error.filter.js';
 import { IndicatorsController } from './indicators/indicators.controller.js';
 import { IndicatorsService } from './indicators/indicators.service.js';
@@ -27,12 +39,14 @@ import { InboundController } from './sharing/inbound.controller.js';
 import { InboundService } from './sharing/inbound.service.js';
 import { FEDERATION_PUBLISHER } from './sharing/publisher.js';
 import { RelayService } from './sharing/relay.service.js';
+import { RecoveryService } from './recovery/recovery.service.js';
 
 class NodeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('node');
   constructor(
     private readonly relay: RelayService,
     private readonly directory: DirectoryService,
+    private readonly recovery: RecoveryService,
     @Inject(NODE_NATS) private readonly nc: NatsConnection,
     @Inject(NODE_DATA_SOURCE) private readonly ds: DataSource,
   ) {}
@@ -43,6 +57,12 @@ class NodeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     } catch (e) {
       // The leaf may be down: the outbox keeps everything and the relay retries publishing.
       this.log.warn(`stream provisioning failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    try {
+      // Before the relay numbers a bundle: never reuse a number the outbox stream already holds.
+      await this.recovery.repairSequences();
+    } catch (e) {
+      this.log.warn(`sequence check skipped: ${e instanceof Error ? e.message : String(e)}`);
     }
     this.relay.start();
   }
@@ -66,7 +86,12 @@ export class NodeModule {
         IndicatorsController,
         InboundController,
         DirectoryController,
+        ObservabilityController,
+        AuditController,
+        AuditInboundController,
         ...interop.controllers,
+        FeedInboundController,
+        FeedApiController,
       ],
       providers: [
         { provide: NODE_CONFIG, useValue: config },
@@ -105,7 +130,15 @@ export class NodeModule {
         IndicatorsService,
         InboundService,
         DirectoryService,
+        RecoveryService,
+        MetricsService,
+        ReadinessService,
+        FeedStore,
+        FeedService,
         NodeLifecycle,
+        AuditStore,
+        AuditService,
+        CheckpointPublisher,
         ...interop.providers,
         {
           provide: AUTH_OPTIONS,

@@ -38,6 +38,7 @@ describe('sovereign exchange between national nodes (SQLite)', () => {
       async () => {
         const r = await request(vn.url)
           .get(`/api/v1/indicators/kr/${id}`)
+          .set('X-Purpose', 'investigation')
           .set('Authorization', `Bearer ${vnToken}`);
         return r.status === 200 ? r.body : undefined;
       },
@@ -56,6 +57,7 @@ describe('sovereign exchange between national nodes (SQLite)', () => {
       async () => {
         const r = await request(kr.url)
           .get(`/api/v1/indicators/kr/${id}`)
+          .set('X-Purpose', 'investigation')
           .set('Authorization', `Bearer ${krToken}`);
         return r.body.disclosures?.[0]?.status === 'acknowledged' ? r.body : undefined;
       },
@@ -69,6 +71,7 @@ describe('sovereign exchange between national nodes (SQLite)', () => {
 
     const thRes = await request(th.url)
       .get('/api/v1/indicators')
+      .set('X-Purpose', 'investigation')
       .set('Authorization', `Bearer ${await th.token(['analyst'])}`)
       .expect(200);
     expect(thRes.body.total).toBe(0);

@@ -79,6 +79,7 @@ describe('faults between KR and VN: nothing lost, nothing twice', () => {
   async function vnTotal(): Promise<number> {
     const r = await request(vnUrl)
       .get('/api/v1/indicators')
+      .set('X-Purpose', 'investigation')
       .query({ origin: 'kr', pageSize: 1 })
       .set('Authorization', await vnAuth());
     if (r.status !== 200) throw new Error(`VN answered ${r.status}`);

@@ -58,6 +58,8 @@ export async function startTestFederation(opts: {
   ownDirectoryFiles?: boolean;
   /** Directory and key file polling interval of the nodes (ms; the node's default is 1000). */
   directoryPollMs?: number;
+  /** Extra FEDINTEL_* variables for every node. */
+  env?: Record<string, string>;
 }): Promise<TestFederation> {
   const members = opts.members ?? ['kr', 'vn', 'th'];
   const dir = mkdtempSync(join(tmpdir(), 'fedintel-e2e-'));
@@ -102,6 +104,7 @@ export async function startTestFederation(opts: {
     if (opts.directoryPollMs !== undefined) {
       env.FEDINTEL_DIRECTORY_POLL_MS = String(opts.directoryPollMs);
     }
+    Object.assign(env, opts.env ?? {});
     const app = await startNode(loadNodeConfig({ ...env, FEDINTEL_RELAY_INTERVAL_MS: '100' }), {
       logger: process.env.FEDINTEL_TEST_LOG ? ['error', 'warn', 'log'] : ['error'],
     });

@@ -143,6 +143,7 @@ describe('hostile records sent to VN are dead-lettered, never stored, and VN kee
   async function vnHasValue(value: string): Promise<number> {
     const r = await request(vn.url)
       .get('/api/v1/indicators')
+      .set('X-Purpose', 'investigation')
       .query({ type: 'domain', value })
       .set('Authorization', await analyst())
       .expect(200);
@@ -152,6 +153,7 @@ describe('hostile records sent to VN are dead-lettered, never stored, and VN kee
   async function vnIndicatorCount(): Promise<number> {
     const r = await request(vn.url)
       .get('/api/v1/indicators')
+      .set('X-Purpose', 'investigation')
       .set('Authorization', await analyst())
       .expect(200);
     return r.body.total as number;
@@ -212,6 +214,7 @@ describe('hostile records sent to VN are dead-lettered, never stored, and VN kee
     await expectDeadLetter('REPLAY', 'kr#1001');
     const history = await request(vn.url)
       .get('/api/v1/indicators')
+      .set('X-Purpose', 'investigation')
       .query({ type: 'domain', value: rec.value })
       .set('Authorization', await analyst())
       .expect(200);

@@ -22,6 +22,7 @@ describe('HTTP input at the node: refused with the right status, nothing stored'
   const total = async (): Promise<number> => {
     const r = await request(kr.url)
       .get('/api/v1/indicators')
+      .set('X-Purpose', 'investigation')
       .set('Authorization', analyst)
       .expect(200);
     return r.body.total as number;
@@ -187,6 +188,7 @@ describe('HTTP input at the node: refused with the right status, nothing stored'
       .expect(400);
     await request(kr.url)
       .get('/api/v1/indicators/kr/zzz')
+      .set('X-Purpose', 'investigation')
       .set('Authorization', analyst)
       .expect(400);
     expect(await total()).toBe(before);

@@ -145,6 +145,7 @@ describe('scope matrix: what each recipient holds is exactly what the policy all
   async function listFrom(node: RunningNode, origin: string): Promise<Item[]> {
     const r = await request(node.url)
       .get('/api/v1/indicators')
+      .set('X-Purpose', 'investigation')
       .query({ origin, pageSize: 500 })
       .set('Authorization', await bearer(node))
       .expect(200);
@@ -281,6 +282,7 @@ describe('scope matrix: what each recipient holds is exactly what the policy all
           got.map(async (i) => {
             const r = await request(node.url)
               .get(`/api/v1/indicators/${origin}/${i.id as string}`)
+              .set('X-Purpose', 'investigation')
               .set('Authorization', await bearer(node))
               .expect(200);
             return JSON.stringify(r.body);
@@ -296,6 +298,7 @@ describe('scope matrix: what each recipient holds is exactly what the policy all
       const node = f.nodes[recipient]!;
       const all = await request(node.url)
         .get('/api/v1/indicators')
+        .set('X-Purpose', 'investigation')
         .query({ pageSize: 500 })
         .set('Authorization', await bearer(node))
         .expect(200);

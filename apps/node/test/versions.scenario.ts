@@ -39,6 +39,7 @@ export function versionsScenario(
     async function at(node: RunningNode, id: string): Promise<Body | undefined> {
       const r = await request(node.url)
         .get(`/api/v1/indicators/kr/${id}`)
+        .set('X-Purpose', 'investigation')
         .set('Authorization', await auth(node));
       return r.status === 200 ? (r.body as Body) : undefined;
     }
@@ -94,6 +95,7 @@ export function versionsScenario(
       const th = f.nodes.th!;
       const list = await request(th.url)
         .get('/api/v1/indicators')
+        .set('X-Purpose', 'investigation')
         .query({ origin: 'kr' })
         .set('Authorization', await auth(th))
         .expect(200);
@@ -190,6 +192,7 @@ export function versionsScenario(
         expect(b.history.map((h) => h.version)).toEqual([1, 2, 3]);
         const listed = await request(n.url)
           .get('/api/v1/indicators')
+          .set('X-Purpose', 'investigation')
           .query({ status: 'retracted', type: 'domain', value: `retracted.v${run}.example` })
           .set('Authorization', await auth(n))
           .expect(200);

@@ -6,3 +6,4 @@ export * from './checkpoint.js';
 export * from './witness.js';
 export * from './verify.js';
 export * from './reconcile.js';
+export * from './export-verify.js';

@@ -32,9 +32,18 @@ function bundlesOf(
   ops: readonly string[],
   partner: string,
 ): Bundle[] {
-  return entries
-    .filter((e) => ops.includes(e.op) && e.partner === partner && e.bundle !== undefined)
-    .map((e) => ({ seq: e.bundle!.seq, root: e.bundle!.root, records: e.records ?? [] }));
+  return (
+    entries
+      // A disclosure entry with a reason is the partner's acknowledgement, not a disclosure.
+      .filter(
+        (e) =>
+          ops.includes(e.op) &&
+          e.partner === partner &&
+          e.bundle !== undefined &&
+          !(e.op === 'disclosure' && e.reason !== undefined),
+      )
+      .map((e) => ({ seq: e.bundle!.seq, root: e.bundle!.root, records: e.records ?? [] }))
+  );
 }
 
 /**

@@ -24,3 +24,10 @@ export {
   type SuccessorRule,
 } from './correlate.js';
 export { contributesTo, memberView } from './feed.js';
+export {
+  crossBorderStats,
+  isoWeek,
+  STAT_DIMENSIONS,
+  type StatDimension,
+  type StatRow,
+} from './stats.js';

@@ -323,11 +323,16 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
 async function api(
   url: string,
   token: string,
-  init: { method?: string; body?: unknown } = {},
+  init: { method?: string; body?: unknown; purpose?: string } = {},
 ): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, {
     method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      // Reads of records state their purpose (docs/audit.md); the node logs it.
+      ...(init.purpose ? { 'x-purpose': init.purpose } : {}),
+    },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -415,7 +420,9 @@ async function awaitDelivery(
       const m = info[c.recipient];
       if (!m || (c.received ?? 0) >= c.sent) continue;
       try {
-        const r = await api(`${m.api}/indicators?origin=${c.origin}&pageSize=1`, m.tokens.analyst);
+        const r = await api(`${m.api}/indicators?origin=${c.origin}&pageSize=1`, m.tokens.analyst, {
+          purpose: 'quality-review:demo',
+        });
         if (r.status === 200) c.received = (r.body as { total: number }).total;
       } catch {
         // the next round asks again
@@ -468,7 +475,7 @@ export function describeDemo(d: RunningDemo): string[] {
   lines.push(
     '',
     `Endpoints, ports and API tokens (analyst, supervisor, auditor, admin): ${d.file}`,
-    `Try: curl -H "Authorization: Bearer $(jq -r .members.vn.tokens.analyst ${d.file})" "${d.federation.members.vn?.api ?? '<vn api>'}/indicators?origin=kr"`,
+    `Try: curl -H "X-Purpose: analysis" -H "Authorization: Bearer $(jq -r .members.vn.tokens.analyst ${d.file})" "${d.federation.members.vn?.api ?? '<vn api>'}/indicators?origin=kr"`,
   );
   return lines;
 }

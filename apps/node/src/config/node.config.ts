@@ -85,8 +85,25 @@ class NodeEnv {
   @Max(600000)
   FEDINTEL_DIRECTORY_POLL_MS: number = 1000;
 
+  /** When set, GET /metrics requires `Authorization: Bearer <this token>`. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._~+/=-]{16,256}$/, { message: 'must be 16-256 token characters' })
+  FEDINTEL_METRICS_TOKEN?: string;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug'])
   FEDINTEL_LOG_LEVEL: string = 'info';
+
+  /** How often the audit log is checkpointed (signed, published to the hub's witness). */
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  FEDINTEL_AUDIT_CHECKPOINT_INTERVAL_MS: number = 60000;
+
+  /** Audit entries older than this are pruned at a checkpoint (docs/audit.md, "Retention"). */
+  @IsInt()
+  @Min(1)
+  @Max(36500)
+  FEDINTEL_AUDIT_RETENTION_DAYS: number = 1095;
 
   /** TAXII 2.1 server configuration (JSON, docs/interop.md); absent: no TAXII server. */
   @IsOptional()
@@ -112,7 +129,9 @@ export interface NodeConfig {
   readonly bundleMaxRecords: number;
   readonly relayIntervalMs: number;
   readonly directoryPollMs: number;
+  readonly metricsToken: string | undefined;
   readonly logLevel: string;
+  readonly audit: { readonly checkpointIntervalMs: number; readonly retentionDays: number };
   readonly taxiiConfigFile: string | undefined;
 }
 
@@ -125,6 +144,8 @@ const INT_VARS = [
   'FEDINTEL_HTTP_PORT',
   'FEDINTEL_BUNDLE_MAX_RECORDS',
   'FEDINTEL_RELAY_INTERVAL_MS',
+  'FEDINTEL_AUDIT_CHECKPOINT_INTERVAL_MS',
+  'FEDINTEL_AUDIT_RETENTION_DAYS',
   'FEDINTEL_DIRECTORY_POLL_MS',
 ];
 
@@ -169,7 +190,12 @@ export function loadNodeConfig(env: Record<string, string | undefined> = process
     bundleMaxRecords: parsed.FEDINTEL_BUNDLE_MAX_RECORDS,
     relayIntervalMs: parsed.FEDINTEL_RELAY_INTERVAL_MS,
     directoryPollMs: parsed.FEDINTEL_DIRECTORY_POLL_MS,
+    metricsToken: parsed.FEDINTEL_METRICS_TOKEN,
     logLevel: parsed.FEDINTEL_LOG_LEVEL,
+    audit: Object.freeze({
+      checkpointIntervalMs: parsed.FEDINTEL_AUDIT_CHECKPOINT_INTERVAL_MS,
+      retentionDays: parsed.FEDINTEL_AUDIT_RETENTION_DAYS,
+    }),
     taxiiConfigFile: parsed.FEDINTEL_TAXII_CONFIG,
   });
 }

@@ -10,9 +10,10 @@ import {
   Query,
   Req,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
 import { normalizeIndicator, type IndicatorType } from '../../../../libs/protocol/src/index.js';
 import { Roles, type Actor } from '../../../../libs/auth/src/index.js';
+import { Purpose } from '../audit/purpose.decorator.js';
 import {
   BulkCreateDto,
   CreateIndicatorDto,
@@ -47,7 +48,16 @@ export class IndicatorsController {
 
   @Get()
   @Roles('analyst', 'supervisor')
-  async search(@Query() q: SearchQueryDto): Promise<unknown> {
+  @ApiHeader({
+    name: 'X-Purpose',
+    required: true,
+    description: 'why: investigation[:case-ref], analysis, ...',
+  })
+  async search(
+    @Query() q: SearchQueryDto,
+    @Purpose() purpose: string,
+    @Req() req: Req,
+  ): Promise<unknown> {
     const page = q.page ?? 1;
     const pageSize = q.pageSize ?? 50;
     let value = q.value;
@@ -65,17 +75,25 @@ export class IndicatorsController {
         updatedUntil: q.until,
       },
       { offset: (page - 1) * pageSize, limit: pageSize },
+      { actor: req.actor.subject, purpose },
     );
     return { total: r.total, page, pageSize, items: r.items.map(toIndicatorResponse) };
   }
 
   @Get(':origin/:id')
   @Roles('analyst', 'supervisor')
+  @ApiHeader({
+    name: 'X-Purpose',
+    required: true,
+    description: 'why: investigation[:case-ref], analysis, ...',
+  })
   async get(
     @Param('origin') origin: string,
     @Param('id', new ParseUUIDPipe()) id: string,
+    @Purpose() purpose: string,
+    @Req() req: Req,
   ): Promise<unknown> {
-    const r = await this.indicators.get(origin, id);
+    const r = await this.indicators.get(origin, id, { actor: req.actor.subject, purpose });
     return {
       indicator: toIndicatorResponse(r.indicator),
       history: r.history,

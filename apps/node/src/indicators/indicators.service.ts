@@ -25,6 +25,7 @@ import {
   type StoredIndicator,
 } from '../persistence/node.store.js';
 import { RelayService } from '../sharing/relay.service.js';
+import { AuditService } from '../audit/audit.service.js';
 import { IndicatorError } from './indicator.errors.js';
 
 /** What an analyst supplies for a new indicator (already shape-validated at the edge). */
@@ -95,6 +96,7 @@ export class IndicatorsService {
     private readonly store: NodeStore,
     private readonly federation: FederationContext,
     private readonly relay: RelayService,
+    private readonly audit: AuditService,
   ) {}
 
   private buildRecord(
@@ -284,6 +286,11 @@ export class IndicatorsService {
       }
     }
     if (items.length > 0) await this.store.saveOwnVersions(items);
+    await this.audit.versionsIssued(
+      actor,
+      items.map((i) => i.record),
+      now,
+    );
     this.relay.kick();
     return { created: items.length, errors };
   }
@@ -304,6 +311,7 @@ export class IndicatorsService {
       now: toRfc3339Ms(now),
       outbox,
     });
+    await this.audit.versionsIssued(actor, [record], now);
     this.relay.kick();
     this.log.debug(`${record.id} v${record.version} queued for ${outbox.length} recipient(s)`);
     return {
@@ -380,15 +388,30 @@ export class IndicatorsService {
   async search(
     filter: Parameters<NodeStore['search']>[0],
     page: { offset: number; limit: number },
+    reader: { actor: string; purpose: string },
   ): Promise<{ total: number; items: IndicatorView[] }> {
     const r = await this.store.search(filter, page);
-    return { total: r.total, items: r.items.map(view) };
+    const items = r.items.map(view);
+    await this.audit.consulted(
+      reader.actor,
+      reader.purpose,
+      items.map((i) => i.record),
+      {
+        route: 'search',
+        filters: Object.keys(filter)
+          .filter((k) => filter[k as keyof typeof filter] !== undefined)
+          .join(','),
+        total: r.total,
+      },
+    );
+    return { total: r.total, items };
   }
 
   /** One indicator with its provenance: history, signature check, receipt and disclosures. */
   async get(
     origin: string,
     id: string,
+    reader: { actor: string; purpose: string },
   ): Promise<{
     indicator: IndicatorView;
     history: {
@@ -404,8 +427,10 @@ export class IndicatorsService {
     if (!current) throw new IndicatorError('NOT_FOUND', `no indicator ${origin}/${id}`);
     const history = await this.store.history(origin, id);
     const disclosures = origin === this.federation.memberId ? await this.store.disclosures(id) : [];
+    const indicator = view(current);
+    await this.audit.consulted(reader.actor, reader.purpose, [indicator.record], { route: 'get' });
     return {
-      indicator: view(current),
+      indicator,
       history: history.map((h) => ({
         version: h.version,
         recordedAt: h.recordedAt,

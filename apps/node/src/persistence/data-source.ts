@@ -3,6 +3,8 @@ import type { NodeConfig } from '../config/node.config.js';
 import { NODE_ENTITIES } from './entities.js';
 import { Initial1764300000000 } from './migrations/0001-initial.js';
 import { OutboxPendingIndex1764350000000 } from './migrations/0002-outbox-pending-index.js';
+import { Audit1764400000000 } from './migrations/0003-audit.js';
+import { Feed1764450000000 } from './migrations/0004-feed.js';
 
 /**
  * Build the node's DataSource. Migrations, never `synchronize`: the schema of a node holding
@@ -11,7 +13,12 @@ import { OutboxPendingIndex1764350000000 } from './migrations/0002-outbox-pendin
 export function createNodeDataSource(db: NodeConfig['database']): DataSource {
   const common = {
     entities: NODE_ENTITIES,
-    migrations: [Initial1764300000000, OutboxPendingIndex1764350000000],
+    migrations: [
+      Initial1764300000000,
+      OutboxPendingIndex1764350000000,
+      Audit1764400000000,
+      Feed1764450000000,
+    ],
     migrationsRun: false,
     synchronize: false,
     logging: false,
@@ -26,6 +33,9 @@ export function createNodeDataSource(db: NodeConfig['database']): DataSource {
         conn.pragma('journal_mode = WAL');
         conn.pragma('synchronous = NORMAL');
         conn.pragma('busy_timeout = 5000');
+        // 64 MiB of page cache instead of 2: UUID-keyed inserts touch pages all over the indexes,
+        // and with the default cache every bundle re-read them from the OS (docs/benchmarks.md).
+        conn.pragma('cache_size = -65536');
       },
     });
   }

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { FEED_ENTITIES } from '../feed/feed.entities.js';
 
 // Storage types. They never leave the repositories: services see domain types, controllers DTOs.
 // Timestamps are RFC 3339 UTC strings with milliseconds: they sort lexicographically on both drivers.
@@ -128,4 +129,5 @@ export const NODE_ENTITIES = [
   SequenceGapRow,
   DeadLetterRow,
   NodeStateRow,
+  ...FEED_ENTITIES,
 ];

@@ -14,6 +14,7 @@ import type { InboundMessage } from '../../../../libs/transport/src/index.js';
 import { FederationContext } from '../federation/federation.context.js';
 import { NodeStore, type ReceivedRecord } from '../persistence/node.store.js';
 import { FEDERATION_PUBLISHER, type FederationPublisher } from './publisher.js';
+import { AuditService } from '../audit/audit.service.js';
 
 /** Largest inbound message accepted (bytes); larger ones are dead-lettered unread. */
 export const MAX_INBOUND_BYTES = 16 * 1024 * 1024;
@@ -39,6 +40,7 @@ export class InboundService {
     private readonly store: NodeStore,
     private readonly federation: FederationContext,
     @Inject(FEDERATION_PUBLISHER) private readonly publisher: FederationPublisher,
+    private readonly audit: AuditService,
   ) {}
 
   async receiveBundle(msg: InboundMessage, now = new Date()): Promise<InboundOutcome> {
@@ -84,6 +86,7 @@ export class InboundService {
 
       const accepted: ReceivedRecord[] = [];
       const rejected: { index: number; code: string }[] = [];
+      const rejectedRecords: { record: (typeof opened.records)[number]; code: string }[] = [];
       const receivedAt = toRfc3339Ms(now);
       const nowMs = now.getTime();
       // Each record keeps what verifies it alone later: the signed header and its audit path.
@@ -106,6 +109,7 @@ export class InboundService {
         }
         if (code) {
           rejected.push({ index, code });
+          rejectedRecords.push({ record, code });
           await this.store.addDeadLetter({
             subject: msg.subject,
             origin: header.origin,
@@ -128,6 +132,14 @@ export class InboundService {
         records: accepted,
         gap,
       });
+      await this.audit.received(
+        header.origin,
+        header.seq,
+        header.root,
+        accepted.map((a) => a.record),
+        rejectedRecords,
+        now,
+      );
       await this.sendReceipt({
         v: 1,
         from: me,
@@ -150,6 +162,7 @@ export class InboundService {
         data: msg.data,
         receivedAt: toRfc3339Ms(now),
       });
+      await this.audit.rejectedMessage(msg.origin || null, e.code, now);
       this.log.warn(`dead-lettered ${msg.subject} #${msg.seq}: ${e.code} ${e.message}`);
       return { status: 'dead-lettered', accepted: 0, rejected: 0, code: e.code };
     }
@@ -186,6 +199,14 @@ export class InboundService {
       const ok = await this.store.markAcknowledged(receipt.from, BigInt(receipt.seq), jws);
       if (!ok)
         throw new ProtocolError('BUNDLE_MALFORMED', `receipt for unknown bundle #${receipt.seq}`);
+      await this.audit.acknowledged(
+        receipt.from,
+        receipt.seq,
+        receipt.root,
+        receipt.accepted,
+        receipt.rejected.length,
+        now,
+      );
       return { status: 'stored', accepted: 1, rejected: 0 };
     } catch (e) {
       if (!isProtocolError(e)) throw e;

@@ -9,6 +9,7 @@ import { NODE_CONFIG, type NodeConfig } from '../config/node.config.js';
 import { FederationContext } from '../federation/federation.context.js';
 import { NodeStore, type PendingItem } from '../persistence/node.store.js';
 import { FEDERATION_PUBLISHER, type FederationPublisher } from './publisher.js';
+import { AuditService } from '../audit/audit.service.js';
 
 /**
  * Publishes awaiting their JetStream ack at once (DESIGN §6: 3.6k/s awaited one by one, 24k/s
@@ -91,6 +92,7 @@ export class RelayService implements OnApplicationShutdown {
     private readonly federation: FederationContext,
     @Inject(FEDERATION_PUBLISHER) private readonly publisher: FederationPublisher,
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    private readonly audit: AuditService,
   ) {}
 
   /** Start the periodic pass (the node calls it once the broker connection is up). */
@@ -181,6 +183,7 @@ export class RelayService implements OnApplicationShutdown {
             },
             items.map((i) => i.id),
           );
+          await this.audit.disclosed(addressee, seq, bundle.header.root, at);
           await inFlight.add(this.publish(addressee, seq, msgId, payload, now));
           bundles++;
           records += items.length;
