@@ -20,6 +20,7 @@ import { HubQueryService } from './api/hub-query.service.js';
 import { HUB_CLOCK, HUB_CONFIG, type Clock, type HubConfig } from './config/hub.config.js';
 import { CorrelationService } from './correlation/correlation.service.js';
 import { FederationContext } from './federation/federation.context.js';
+import { FederationFiles } from '../../../libs/federation/src/index.js';
 import { FeedRelay } from './feed/feed.relay.js';
 import { HealthController } from './health/health.controller.js';
 import { HttpErrorFilter } from './http/error.filter.js';
@@ -29,6 +30,9 @@ import { FEDERATION_PUBLISHER } from './ingest/publisher.js';
 import { openHubDatabase } from './persistence/data-source.js';
 import { HUB_DATA_SOURCE, HubStore } from './persistence/hub.store.js';
 import { hubTaxiiParts } from './taxii/hub-taxii.parts.js';
+
+/** How often the hub looks at its directory and key files for a new version. */
+const DIRECTORY_POLL_MS = 1000;
 
 /** The hub application's own NATS connection (to the hub store, JetStream domain `hub`). */
 export const HUB_NATS = Symbol('HUB_NATS');
@@ -81,6 +85,25 @@ class HubLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       setInterval(() => {
         this.aggregation.sweep().catch(this.report('expiry sweep'));
       }, this.config.sweepIntervalMs),
+    );
+    // Follow new directory versions and rotated key files without a restart (docs/operations.md):
+    // a new member gets its feed outbox and a source in HUB_INBOX.
+    const files = new FederationFiles(this.federation, {
+      directoryFile: this.config.directoryFile,
+      keysFile: this.config.keysFile,
+    });
+    this.timers.push(
+      setInterval(() => {
+        files
+          .check(new Date())
+          .then(async (r) => {
+            for (const e of r.errors) this.log.warn(e);
+            if (r.directoryVersion !== undefined) {
+              await provisionStreams(this.nc, streamPlan(members(this.federation), HUB));
+            }
+          })
+          .catch(this.report('directory check'));
+      }, DIRECTORY_POLL_MS),
     );
     // Finish what a previous run left (dirty keys, unsent feed messages).
     this.aggregation.sweep().catch(this.report('expiry sweep'));
