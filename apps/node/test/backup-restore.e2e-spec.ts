@@ -116,7 +116,12 @@ describe('backup and restore of a node (SQLite)', () => {
   it('restore refuses a file that is not a node database', async () => {
     const krDb = databaseLocation(f.nodes.kr!.env.FEDINTEL_DATABASE_URL!);
     const bogus = join(f.dir, 'keys', 'directory.jws');
-    await expect(restoreDatabase(krDb, bogus, new Date())).rejects.toThrow();
+    await expect(restoreDatabase(krDb, bogus, new Date())).rejects.toThrow(
+      /not an SQLite database/,
+    );
+    // KR's database is untouched: still a node database that answers.
+    const rows: unknown[] = await db(f.nodes.kr!).query('SELECT COUNT(*) AS n FROM indicator');
+    expect(rows).toHaveLength(1);
     await expect(backupDatabase(krDb, bogus)).rejects.toThrow(/exists/);
   });
 });

@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 
@@ -49,6 +58,20 @@ function run(cmd: string, args: string[]): Promise<void> {
   });
 }
 
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Refuses anything that does not start with SQLite's 16-byte file header. */
+function assertSqliteFile(file: string): void {
+  const head = Buffer.alloc(SQLITE_MAGIC.length);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.equals(SQLITE_MAGIC)) throw new BackupError(`${file} is not an SQLite database`);
+}
+
 function assertNodeDatabase(db: Database.Database, what: string): void {
   const check = db.pragma('integrity_check', { simple: true });
   if (check !== 'ok')
@@ -90,6 +113,7 @@ export async function restoreDatabase(
   if (!existsSync(from)) throw new BackupError(`${from} does not exist`);
   const marker = now.toISOString();
   if (db.kind === 'sqlite') {
+    assertSqliteFile(from);
     const tmp = `${db.path}.restore.tmp`;
     copyFileSync(from, tmp);
     try {
