@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { waitFor } from '../libs/testing/src/index.js';
 import {
   bulkItems,
+  cpuBreakdown,
   peakRssMiB,
   postBulk,
   startBenchFederation,
@@ -61,12 +62,15 @@ export async function runCatchup(opts: ScenarioOptions = {}): Promise<Result> {
     const queuedUs = elapsedUs(tIngest);
     log(opts, `KR's outbox all published to its leaf after ${(queuedUs / 1e6).toFixed(1)} s`);
 
+    const cpu0 = f.cpu();
     const t0 = hrnow();
     await f.brokers.leaves.vn!.restart();
     const vn = await f.startNode('vn');
     const vnCounter = f.counter('vn');
     await waitForRecords(vnCounter, 'kr', n, Math.max(180_000, n), 'VN', (m) => log(opts, m));
     const us = elapsedUs(t0);
+    const cpu = cpuBreakdown(cpu0, f.cpu(), n);
+    log(opts, cpu);
     const vnRss = peakRssMiB(vn.child.pid);
     const krRss = peakRssMiB(kr.child.pid);
     const seconds = us / 1e6;
@@ -90,6 +94,7 @@ export async function runCatchup(opts: ScenarioOptions = {}): Promise<Result> {
         `N = ${n.toLocaleString('en-US')} distinct domain records, TLP GREEN, scope ['vn'], KR → VN; SQLite; FEDINTEL_BUNDLE_MAX_RECORDS=${BUNDLE_MAX_RECORDS}.`,
         "VN's node and leaf are stopped; KR ingests N records through POST /api/v1/indicators/bulk (5000 per request) while its relay publishes them to KR's leaf; the run waits until KR's outbox is fully published (no queued item, no pending bundle).",
         "catch-up time: from restarting VN's leaf (then starting VN's node, start-up included) to the moment VN's database holds all N (polled every 20 ms, read-only: the sum of accepted records over VN's received bundles, then a full count).",
+        `during the catch-up (${cpu}): user + system time of each process from /proc, divided by N (VN's includes its start-up).`,
         'peak RSS: VmHWM of each node process from /proc/<pid>/status at the end, when each holds N records (KR: its own; VN: received).',
       ],
       figures: [ingest, catchup],

@@ -20,6 +20,7 @@ import {
 import { freePorts, startNatsServer } from '../libs/testing/src/index.js';
 import {
   bulkItems,
+  cpuBreakdown,
   postBulk,
   startBenchFederation,
   waitForRecords,
@@ -154,7 +155,7 @@ export async function runProject(
   n: number,
   dir: string,
   opts: ExchangeOptions,
-): Promise<{ ingest: Figure; exchange: Figure }> {
+): Promise<{ ingest: Figure; exchange: Figure; cpu: string }> {
   const database = opts.database ?? 'sqlite';
   const f = await startBenchFederation({
     dir,
@@ -181,11 +182,15 @@ export async function runProject(
     for (const body of bodies) await postBulk(kr.url, token, body);
     const ingestUs = elapsedUs(t0);
     log(opts, `KR ingested ${n} records in ${(ingestUs / 1e6).toFixed(1)} s`);
+    const cpu0 = f.cpu();
     const t1 = hrnow();
     await krLeaf.restart();
     await waitForRecords(counter, 'kr', n, Math.max(120_000, n * 2), 'VN', (m) => log(opts, m));
     const us = elapsedUs(t1);
+    const cpu = cpuBreakdown(cpu0, f.cpu(), n);
+    log(opts, cpu);
     return {
+      cpu,
       ingest: single(
         `KR bulk ingest (REST, ${BULK_SIZE}/request, ${database})`,
         'record',
@@ -235,6 +240,7 @@ export async function runExchange(opts: ExchangeOptions = {}): Promise<Result> {
         "ingest rate (scenario 5): N divided by the time from the first to the last bulk response at KR, KR's leaf down so the relay cannot send (records wait in KR's outbox; VN idle).",
         "exchange rate (scenario 1, from one node's outbox to another node's database): N divided by the time from restarting KR's leaf (N records queued in KR's outbox) to the moment VN's database holds all N (polled every 20 ms, read-only: the sum of accepted records over VN's received bundles, then a full COUNT(*) of VN's indicators from KR must equal N); includes KR's reconnection (nats.js reconnect wait, 2 s), relay (bundles of up to 1000 records / 700 kB, signed, encrypted, 16 publishes in flight), KR leaf → hub → VN leaf, VN's decryption, full verification and storage.",
         'baseline: one process, no framework; createBundle of 100 records, JetStream publish (64 in flight) into a file stream on a plain nats-server, pull consume, openBundle, one better-sqlite3 (WAL) transaction per bundle, ack after commit; timed from the first createBundle to the last commit.',
+        `during the exchange (${project.cpu}): user + system time of each process from /proc, divided by N; the node figures include their idle housekeeping.`,
         'each figure is one timed run (an end-to-end run cannot be repeated cheaply); the protocol scenario has the medians of the per-operation costs.',
       ],
       figures: [project.ingest, project.exchange, baseline],

@@ -76,6 +76,23 @@ export function peakRssMiB(pid: number | undefined): number | undefined {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in seconds, from /proc; 0 elsewhere. */
+export function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the line, i.e. 11 and 12 after the name; USER_HZ 100.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used by each process of a federation (nodes, the brokers together, this process). */
+export type CpuSnapshot = Record<string, number>;
+
 /** Counts what a node's database holds (SQLite read-only, or the node's PostgreSQL schema). */
 export interface Counter {
   /** Indicators from `origin` (a full count: for the final check, not for polling). */
@@ -167,6 +184,8 @@ export interface BenchFederation {
   analystToken(id: string): Promise<string>;
   /** A counter on `id`'s database (opened lazily; SQLite once the node has created the file). */
   counter(id: string): Counter;
+  /** CPU seconds so far of each node, of all nats-servers together and of this process. */
+  cpu(): CpuSnapshot;
   /** The SQLite file of `id` (SQLite runs only). */
   sqliteFile(id: string): string;
   stop(): Promise<void>;
@@ -200,6 +219,15 @@ export async function waitForRecords(
   );
   const held = await counter.count(origin);
   if (held !== n) throw new Error(`${what} holds ${held} records from ${origin}, expected ${n}`);
+}
+
+/** Per-record CPU microseconds of each process between two snapshots, as one sentence. */
+export function cpuBreakdown(before: CpuSnapshot, after: CpuSnapshot, records: number): string {
+  const parts = Object.keys(after).map((k) => {
+    const us = (((after[k] ?? 0) - (before[k] ?? 0)) * 1e6) / records;
+    return `${k} ${Math.round(us)} µs`;
+  });
+  return `CPU per record: ${parts.join(', ')}`;
 }
 
 /** Provisions keys and the directory, starts the brokers and one node per member. */
@@ -267,6 +295,15 @@ export async function startBenchFederation(o: BenchFederationOptions): Promise<B
       return c;
     },
     sqliteFile,
+    cpu() {
+      const snap: CpuSnapshot = {};
+      for (const id of o.members) snap[`node ${id}`] = cpuSeconds(nodes[id]?.child.pid);
+      const servers = [brokers.hub, brokers.hubStore, ...Object.values(brokers.leaves)];
+      snap['nats-servers'] = servers.reduce((sum, s) => sum + cpuSeconds(s.pid), 0);
+      const self = process.cpuUsage();
+      snap['bench process'] = (self.user + self.system) / 1e6;
+      return snap;
+    },
     async stop() {
       for (const c of counters) await c.close().catch(() => undefined);
       for (const id of [...o.members].reverse()) await self.stopNode(id);

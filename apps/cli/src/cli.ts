@@ -1,8 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BrokerError } from '../../../libs/broker/src/index.js';
+import { registerAuditCommands } from './audit/audit-commands.js';
 import { DemoInterrupted, describeDemo, runDemo } from './demo/demo.js';
 import type { SampleSize } from './demo/sample.js';
+import { registerBackupCommands } from './backup/backup-commands.js';
 import { registerDirectoryCommands } from './directory/directory-commands.js';
+import { registerInteropCommands } from './interop/commands.js';
 import { generateMemberKeys } from './keys/generate-keys.js';
 import { writeNatsConfigs } from './nats/write-nats-configs.js';
 import { issueToken, loadKeysArgument, parseRoles } from './tokens/issue-token.js';
@@ -177,6 +180,10 @@ function buildProgram(io: CliIo, verbose: { on: boolean }): Command {
     );
 
   registerDirectoryCommands(program, line);
+  registerBackupCommands(program, line);
+  registerInteropCommands(program, io);
+  registerAuditCommands(program, line, (t) => io.err(`${t}\n`));
+
   return program;
 }
 

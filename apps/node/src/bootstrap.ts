@@ -7,6 +7,8 @@ import { JetStreamServer, inboxStreamName } from './inbound-transport.js';
 import type { NodeConfig } from './config/node.config.js';
 import { NodeModule } from './node.module.js';
 import { NodeStore } from './persistence/node.store.js';
+import { INBOX_DURABLE } from './observability/metrics.service.js';
+import { RESTORE_PENDING, RecoveryService } from './recovery/recovery.service.js';
 import { JsonLogger } from './observability/json-logger.js';
 import { requestIdFrom, withCorrelation } from './observability/correlation.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -52,6 +54,8 @@ export async function startNode(
     .build();
   SwaggerModule.setup('api/docs', app, SwaggerModule.createDocument(app, doc));
   const store = app.get(NodeStore);
+  // After `fedctl restore`, read the inbox again from its start (known bundles are duplicates).
+  const replayFrom = (await store.getState(RESTORE_PENDING)) ? new Date(0) : undefined;
   app.connectMicroservice(
     {
       strategy: new JetStreamServer({
@@ -60,7 +64,8 @@ export async function startNode(
         pass: config.nats.password,
         name: `fedintel-node-${config.memberId}-inbox`,
         stream: inboxStreamName(config.memberId),
-        durable: 'node',
+        durable: INBOX_DURABLE,
+        replayFrom,
         maxDeliver: 10,
         backoffMs: [200, 1000, 5000],
         onDeadLetter: async (m, reason) => {
@@ -79,6 +84,7 @@ export async function startNode(
   );
   app.enableShutdownHooks();
   await app.startAllMicroservices();
+  if (replayFrom) await app.get(RecoveryService).restoreDone();
   if (opts.listen !== false) await app.listen(config.http.port, config.http.host);
   else await app.init();
   return app;

@@ -39,12 +39,14 @@ import { InboundController } from './sharing/inbound.controller.js';
 import { InboundService } from './sharing/inbound.service.js';
 import { FEDERATION_PUBLISHER } from './sharing/publisher.js';
 import { RelayService } from './sharing/relay.service.js';
+import { RecoveryService } from './recovery/recovery.service.js';
 
 class NodeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('node');
   constructor(
     private readonly relay: RelayService,
     private readonly directory: DirectoryService,
+    private readonly recovery: RecoveryService,
     @Inject(NODE_NATS) private readonly nc: NatsConnection,
     @Inject(NODE_DATA_SOURCE) private readonly ds: DataSource,
   ) {}
@@ -55,6 +57,12 @@ class NodeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     } catch (e) {
       // The leaf may be down: the outbox keeps everything and the relay retries publishing.
       this.log.warn(`stream provisioning failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    try {
+      // Before the relay numbers a bundle: never reuse a number the outbox stream already holds.
+      await this.recovery.repairSequences();
+    } catch (e) {
+      this.log.warn(`sequence check skipped: ${e instanceof Error ? e.message : String(e)}`);
     }
     this.relay.start();
   }
@@ -122,6 +130,7 @@ export class NodeModule {
         IndicatorsService,
         InboundService,
         DirectoryService,
+        RecoveryService,
         MetricsService,
         ReadinessService,
         FeedStore,

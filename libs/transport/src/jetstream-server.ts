@@ -57,6 +57,14 @@ export interface JetStreamServerOptions extends NatsConnectionOptions {
   onDeadLetter?: (m: InboundMessage, reason: unknown) => Promise<void>;
   /** How long `close()` waits for the handler in progress before closing the connection; default 10 000 ms. */
   closeGraceMs?: number;
+  /**
+   * Read the stream again from this instant (after the application's database was restored from a
+   * backup taken then): the durable consumer is recreated to start at `replayFrom`, and every
+   * message up to the stream's last sequence at start-up is handed over as `redelivered` (the
+   * application saw it before the restore, so an idempotent handler treats a known one as a
+   * duplicate rather than a replay).
+   */
+  replayFrom?: Date;
 }
 
 /** Connection states reported by {@link JetStreamServer.status}. */
@@ -187,6 +195,10 @@ export class JetStreamServer
   private inFlight: { m: JsMsg; since: number } | undefined;
   private closing = false;
   private connected = false;
+  /** Stream sequences up to this one are handed over as redelivered (see `replayFrom`). */
+  private replayUpTo = 0;
+  /** Set until the replay consumer exists, so a reconnect does not replay again. */
+  private replayPending: Date | undefined;
 
   /** @param options see {@link JetStreamServerOptions}; invalid values throw at construction. */
   constructor(private readonly options: JetStreamServerOptions) {
@@ -198,6 +210,7 @@ export class JetStreamServer
     this.batch = options.batch ?? DEFAULTS.batch;
     this.backoffMs = options.backoffMs ?? DEFAULTS.backoffMs;
     this.closeGraceMs = options.closeGraceMs ?? DEFAULTS.closeGraceMs;
+    this.replayPending = options.replayFrom;
     assertPositiveInt('maxDeliver', this.maxDeliver);
     assertPositiveInt('ackWaitMs', this.ackWaitMs, 100);
     assertPositiveInt('batch.maxMessages', this.batch.maxMessages);
@@ -353,6 +366,24 @@ export class JetStreamServer
       }
       if (err.code !== JetStreamApiCodes.ConsumerNotFound) throw err;
     }
+    const replayFrom = this.replayPending;
+    if (replayFrom) {
+      this.replayUpTo = (await jsm.streams.info(stream)).state.last_seq;
+      if (existing) await jsm.consumers.delete(stream, durable);
+      await jsm.consumers.add(stream, {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.StartTime,
+        opt_start_time: replayFrom.toISOString(),
+        ...tunable,
+        ...filter,
+      });
+      this.replayPending = undefined;
+      this.logger.log(
+        `recreated durable consumer ${stream}/${durable} from ${replayFrom.toISOString()} (replaying up to #${this.replayUpTo})`,
+      );
+      return;
+    }
     if (!existing) {
       await jsm.consumers.add(stream, {
         durable_name: durable,
@@ -412,6 +443,9 @@ export class JetStreamServer
     try {
       const parts = parseFederationSubject(m.subject);
       inbound = toInboundMessage(m, parts);
+      if (inbound.seq <= this.replayUpTo && !inbound.redelivered) {
+        inbound = { ...inbound, redelivered: true };
+      }
       if (!parts) {
         return await this.deadLetter(
           m,

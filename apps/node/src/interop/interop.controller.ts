@@ -6,6 +6,7 @@ import {
   type ImportDefaults,
 } from '../../../../libs/interop/src/index.js';
 import { Roles, type Actor } from '../../../../libs/auth/src/index.js';
+import { ImportRowsPipe, type ImportRows } from './import-rows.pipe.js';
 import { InteropErrorFilter } from './interop-error.filter.js';
 import { ExportQueryDto, ImportItemsDto, ImportQueryDto } from './interop.dto.js';
 import { InteropService, type ImportResponse } from './interop.service.js';
@@ -74,7 +75,11 @@ export class InteropController {
     summary: 'Import rows read from a CSV or plain list (fedctl import); idempotent by value',
   })
   @ApiOkResponse({ description: 'Per-row outcome: created, existing, would-create or invalid' })
-  async importRows(@Body() body: ImportItemsDto, @Req() req: Req): Promise<ImportResponse> {
+  @ApiBody({ type: ImportItemsDto })
+  async importRows(
+    @Body(ImportRowsPipe) body: ImportRows,
+    @Req() req: Req,
+  ): Promise<ImportResponse> {
     const candidates: ImportCandidate[] = body.items.map((i) => ({
       ref: i.ref,
       type: i.type,

@@ -93,6 +93,8 @@ function catList(categories: readonly string[]): string {
 @Injectable()
 export class NodeStore {
   private readonly pg: boolean;
+  /** Bundle numbers already used per addressee, learned from the outbox streams (recovery). */
+  private readonly seqFloors = new Map<string, bigint>();
 
   constructor(@Inject(NODE_DATA_SOURCE) private readonly ds: DataSource) {
     this.pg = ds.options.type === 'postgres';
@@ -410,7 +412,36 @@ export class NodeStore {
       [addressee],
     )) as never;
     const s = rows[0]?.seq;
-    return s ? BigInt(s) : 0n;
+    const stored = s ? BigInt(s) : 0n;
+    const floor = this.seqFloors.get(addressee) ?? 0n;
+    return stored > floor ? stored : floor;
+  }
+
+  /**
+   * After a restore from backup, bundle numbers already used (found in the outbox stream) must not
+   * be used again: {@link lastBundleSeq} never returns less than the floor set here.
+   */
+  raiseBundleSeqFloor(addressee: string, seq: bigint): void {
+    if (seq > (this.seqFloors.get(addressee) ?? 0n)) this.seqFloors.set(addressee, seq);
+  }
+
+  /** Marks pending bundles up to `seq` sent (they are already in the outbox stream); returns how many. */
+  async markPublishedUpTo(addressee: string, seq: bigint, at: string): Promise<number> {
+    const rows: { n: string | number }[] = (await this.exec(
+      this.ds.manager,
+      `SELECT COUNT(*) AS n FROM outbox_bundle WHERE addressee = ? AND seq <= ? AND status = 'pending'`,
+      [addressee, padSeq(seq)],
+    )) as never;
+    const n = Number(rows[0]?.n ?? 0);
+    if (n > 0) {
+      await this.exec(
+        this.ds.manager,
+        `UPDATE outbox_bundle SET status = 'sent', sent_at = ?
+          WHERE addressee = ? AND seq <= ? AND status = 'pending'`,
+        [at, addressee, padSeq(seq)],
+      );
+    }
+    return n;
   }
 
   /** Persist a signed bundle and attach its items, atomically, before it is published. */
@@ -705,12 +736,14 @@ export class NodeStore {
     const found = new Set<string>();
     for (let i = 0; i < values.length; i += 500) {
       const part = values.slice(i, i + 500);
-      const rows: { value: string }[] = (await this.exec(
+      // By (type, value) first, so the planner takes ix_indicator_type_value rather than the
+      // primary key's origin prefix (which scans every own indicator).
+      const rows: { origin: string; value: string }[] = (await this.exec(
         this.ds.manager,
-        `SELECT value FROM indicator WHERE origin = ? AND type = ? AND value IN (${part.map(() => '?').join(',')})`,
-        [origin, type, ...part],
+        `SELECT origin, value FROM indicator WHERE type = ? AND value IN (${part.map(() => '?').join(',')})`,
+        [type, ...part],
       )) as never;
-      for (const r of rows) found.add(r.value);
+      for (const r of rows) if (r.origin === origin) found.add(r.value);
     }
     return found;
   }

@@ -174,6 +174,20 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
     expect(first.body.items.find((i: { ref: string }) => i.ref === 'line 3').code).toBe(
       'INVALID_VALUE',
     );
+    const smuggled = await request(url)
+      .post('/api/v1/interop/import/rows')
+      .set('Authorization', analyst)
+      .send({
+        items: [
+          { ...items[0], scope: { addressees: ['all'] } },
+          { ...items[1], tlp: 'X' },
+        ],
+      })
+      .expect(400);
+    expect(smuggled.body.message).toEqual([
+      'items.0.scope is not allowed',
+      'items.1.tlp is not a TLP level',
+    ]);
     const second = await request(url)
       .post('/api/v1/interop/import/rows')
       .set('Authorization', analyst)

@@ -1,0 +1,306 @@
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import {
+  DEFAULT_IMPORT_DEFAULTS,
+  InteropError,
+  importCsv,
+  importList,
+  type ImportCandidate,
+  type ImportDefaults,
+  type ImportReportEntry,
+} from '../../../../libs/interop/src/index.js';
+import {
+  CONTENT_CATEGORIES,
+  INDICATOR_TYPES,
+  RELIABILITY,
+  TLP_LEVELS,
+  parseStrictJson,
+  type ContentCategory,
+  type IndicatorType,
+} from '../../../../libs/protocol/src/index.js';
+import { UsageError } from '../usage-error.js';
+
+export type ImportFormat = 'csv' | 'list' | 'stix' | 'misp';
+
+export interface ImportOptions {
+  file: string;
+  format: ImportFormat;
+  node: string;
+  token: string;
+  dryRun: boolean;
+  defaults: ImportDefaults;
+  /** Value type of a plain list. */
+  listType: IndicatorType;
+  subtype?: string;
+  chain?: string;
+  /** Rows per request (the node accepts at most 5000). */
+  batch: number;
+  /** Progress and per-line errors (stderr). */
+  err: (text: string) => void;
+  /** True when stderr is a terminal: the bar redraws in place. */
+  tty: boolean;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+/** Totals of an import, as printed on stdout (and returned to tests). */
+export interface ImportTotals {
+  read: number;
+  created: number;
+  existing: number;
+  invalid: number;
+  skipped: number;
+  seconds: number;
+  /** Per line/object problems: what was invalid or skipped and why. */
+  problems: { ref: string; outcome: string; code?: string; detail?: string; value?: string }[];
+}
+
+/** Largest file `fedctl import` reads (it is read into memory). */
+const MAX_FILE_BYTES = 256 * 1024 * 1024;
+const MAX_JSON_BYTES = 2 * 1024 * 1024;
+
+export function parseDefaults(o: {
+  tlp: string;
+  confidence: string;
+  reliability: string;
+  accuracy: string;
+  categories?: string;
+}): ImportDefaults {
+  const tlp = o.tlp.toUpperCase();
+  if (!(TLP_LEVELS as readonly string[]).includes(tlp)) {
+    throw new UsageError('--tlp', `one of ${TLP_LEVELS.join(', ')}`);
+  }
+  const confidence = Number(o.confidence);
+  if (!Number.isInteger(confidence) || confidence < 0 || confidence > 100) {
+    throw new UsageError('--confidence', 'an integer 0..100');
+  }
+  const reliability = o.reliability.toUpperCase();
+  if (!(RELIABILITY as readonly string[]).includes(reliability)) {
+    throw new UsageError('--reliability', `one of ${RELIABILITY.join(', ')}`);
+  }
+  if (!['1', '2', '3', '4'].includes(o.accuracy)) throw new UsageError('--accuracy', '1..4');
+  const categories = (o.categories ?? '')
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+  for (const c of categories) {
+    if (!(CONTENT_CATEGORIES as readonly string[]).includes(c)) {
+      throw new UsageError('--categories', `"${c}" is not one of ${CONTENT_CATEGORIES.join(', ')}`);
+    }
+  }
+  return {
+    ...DEFAULT_IMPORT_DEFAULTS,
+    tlp: tlp as ImportDefaults['tlp'],
+    confidence,
+    reliability: reliability as ImportDefaults['reliability'],
+    accuracy: Number(o.accuracy) as ImportDefaults['accuracy'],
+    categories: categories as ContentCategory[],
+  };
+}
+
+export function parseListType(v: string): IndicatorType {
+  if (!(INDICATOR_TYPES as readonly string[]).includes(v)) {
+    throw new UsageError('--type', `one of ${INDICATOR_TYPES.join(', ')}`);
+  }
+  return v as IndicatorType;
+}
+
+function bar(done: number, total: number, rate: number): string {
+  const width = 30;
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} rows  ${Math.round(rate)} rows/s`;
+}
+
+interface NodeImportResponse {
+  created: number;
+  existing: number;
+  invalid: number;
+  items: { ref: string; outcome: string; code?: string; detail?: string; value?: string }[];
+  mapping?: { report: ImportReportEntry[]; summary: unknown };
+}
+
+async function post(o: ImportOptions, path: string, body: string): Promise<NodeImportResponse> {
+  const f = o.fetch ?? fetch;
+  const url = `${o.node.replace(/\/+$/, '')}${path}`;
+  let res: Response;
+  try {
+    res = await f(url, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${o.token}`, 'Content-Type': 'application/json' },
+      body,
+    });
+  } catch (cause) {
+    throw new Error(`cannot reach the node at ${url}`, { cause });
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let detail = text.slice(0, 500);
+    try {
+      const j = JSON.parse(text) as { error?: string; message?: unknown };
+      detail = `${j.error ?? res.status}: ${Array.isArray(j.message) ? j.message.join('; ') : String(j.message)}`;
+    } catch {
+      // not JSON: keep the text
+    }
+    throw new Error(`node refused the import (HTTP ${res.status}) ${detail}`);
+  }
+  return JSON.parse(text) as NodeImportResponse;
+}
+
+function toItem(c: ImportCandidate, source: string): Record<string, unknown> {
+  return {
+    ref: c.ref,
+    type: c.type,
+    value: c.value,
+    ...(c.subtype !== undefined ? { subtype: c.subtype } : {}),
+    ...(c.chain !== undefined ? { chain: c.chain } : {}),
+    categories: c.categories,
+    confidence: c.confidence,
+    tlp: c.tlp,
+    handling: c.handling,
+    reliability: c.reliability,
+    accuracy: c.accuracy,
+    ...(c.firstSeen !== undefined ? { firstSeen: c.firstSeen } : {}),
+    ...(c.validUntil !== undefined ? { validUntil: c.validUntil } : {}),
+    ...(c.sharedNote !== undefined ? { sharedNote: c.sharedNote } : {}),
+    source: `file:${source}#${c.ref}`,
+  };
+}
+
+/**
+ * `fedctl import`: a CSV or plain list is read, validated and normalized here (per-line report),
+ * then sent in batches to the node, which stores what it does not hold yet as indicators held for
+ * review; a STIX bundle or MISP event is sent whole and mapped by the node.
+ */
+export async function importFile(o: ImportOptions): Promise<ImportTotals> {
+  const now = o.now ?? (() => performance.now());
+  const started = now();
+  let size: number;
+  try {
+    size = statSync(o.file).size;
+  } catch (cause) {
+    throw new UsageError('<file>', `cannot read ${o.file}`, { cause });
+  }
+  const limit = o.format === 'stix' || o.format === 'misp' ? MAX_JSON_BYTES : MAX_FILE_BYTES;
+  if (size > limit) {
+    throw new UsageError('<file>', `${o.file} is larger than ${limit} bytes (split it)`);
+  }
+  const text = readFileSync(o.file, 'utf8');
+  const totals: ImportTotals = {
+    read: 0,
+    created: 0,
+    existing: 0,
+    invalid: 0,
+    skipped: 0,
+    seconds: 0,
+    problems: [],
+  };
+  const q = o.dryRun ? '?dryRun=true' : '';
+  if (o.format === 'stix' || o.format === 'misp') {
+    let doc: unknown;
+    try {
+      doc = parseStrictJson(text);
+    } catch (cause) {
+      throw new UsageError('<file>', `${o.file} is not valid JSON`, { cause });
+    }
+    const d = o.defaults;
+    const params = new URLSearchParams({
+      tlp: d.tlp,
+      confidence: String(d.confidence),
+      reliability: d.reliability,
+      accuracy: String(d.accuracy),
+      ...(o.dryRun ? { dryRun: 'true' } : {}),
+    });
+    const r = await post(
+      o,
+      `/api/v1/interop/import/${o.format}?${params.toString()}`,
+      JSON.stringify(doc),
+    );
+    const report = r.mapping?.report ?? [];
+    totals.read = report.length;
+    totals.created = r.created;
+    totals.existing = r.existing;
+    totals.invalid = r.invalid + report.filter((e) => e.outcome === 'invalid').length;
+    totals.skipped = report.filter((e) => e.outcome === 'skipped').length;
+    totals.problems = [
+      ...report.filter((e) => e.outcome !== 'mapped'),
+      ...r.items.filter((i) => i.outcome === 'invalid'),
+    ];
+    totals.seconds = (now() - started) / 1000;
+    return totals;
+  }
+  let parsed;
+  try {
+    parsed =
+      o.format === 'csv'
+        ? importCsv(text, { ...o.defaults, source: basename(o.file) })
+        : importList(text, {
+            ...o.defaults,
+            listType: o.listType,
+            ...(o.subtype ? { subtype: o.subtype } : {}),
+            ...(o.chain ? { chain: o.chain } : {}),
+            source: basename(o.file),
+          });
+  } catch (e) {
+    if (e instanceof InteropError) throw new UsageError('<file>', e.message, { cause: e });
+    throw e;
+  }
+  totals.read = parsed.report.length;
+  totals.problems = parsed.report.filter((e) => e.outcome !== 'mapped');
+  totals.invalid = parsed.summary.invalid;
+  totals.skipped = parsed.summary.skipped;
+  const all = parsed.candidates;
+  let done = 0;
+  const draw = () => {
+    const rate = done / Math.max((now() - started) / 1000, 1e-3);
+    o.err(o.tty ? `\r${bar(done, all.length, rate)}` : `${bar(done, all.length, rate)}\n`);
+  };
+  draw();
+  for (let i = 0; i < all.length; i += o.batch) {
+    const part = all.slice(i, i + o.batch);
+    const r = await post(
+      o,
+      `/api/v1/interop/import/rows${q}`,
+      JSON.stringify({
+        items: part.map((c) => toItem(c, basename(o.file))),
+        ...(o.dryRun ? { dryRun: true } : {}),
+      }),
+    );
+    totals.created += r.created;
+    totals.existing += r.existing;
+    totals.invalid += r.invalid;
+    totals.problems.push(...r.items.filter((x) => x.outcome === 'invalid'));
+    done += part.length;
+    draw();
+  }
+  if (o.tty) o.err('\n');
+  totals.seconds = (now() - started) / 1000;
+  return totals;
+}
+
+/** `fedctl export`: the node's indicators as STIX, MISP or CSV. */
+export async function exportIndicators(o: {
+  node: string;
+  token: string;
+  format: 'csv' | 'stix' | 'misp';
+  type?: string;
+  since?: string;
+  limit?: number;
+  fetch?: typeof fetch;
+}): Promise<string> {
+  const f = o.fetch ?? fetch;
+  const params = new URLSearchParams({ format: o.format });
+  if (o.type) params.set('type', parseListType(o.type));
+  if (o.since) params.set('since', o.since);
+  if (o.limit) params.set('limit', String(o.limit));
+  const url = `${o.node.replace(/\/+$/, '')}/api/v1/interop/export?${params.toString()}`;
+  let res: Response;
+  try {
+    res = await f(url, { headers: { Authorization: `Bearer ${o.token}` } });
+  } catch (cause) {
+    throw new Error(`cannot reach the node at ${url}`, { cause });
+  }
+  const text = await res.text();
+  if (!res.ok)
+    throw new Error(`node refused the export (HTTP ${res.status}) ${text.slice(0, 500)}`);
+  return text;
+}
