@@ -4,10 +4,18 @@
 // after an expiry. A TLP:AMBER+STRICT record and an H2 record never reach another member's feed.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { jetstream } from '@nats-io/jetstream';
+import { subjectFor } from '../../../libs/broker/src/index.js';
 import {
   ProtocolError,
+  createBundle,
   directoryKeyResolver,
+  encryptTo,
+  importPrivateKey,
+  importPublicKey,
+  parseStrictJson,
   verifyRecordProof,
+  type IndicatorRecord,
 } from '../../../libs/protocol/src/index.js';
 import {
   eventually,
@@ -413,6 +421,40 @@ export function hubScenario(database: DatabaseKind): void {
         );
       }
     }, 120000);
+
+    it('a bundle addressed to another member, re-encrypted to the hub, is dead-lettered with its reason', async () => {
+      const text = (await hub.get(`/api/v1/records/kr/${ids.krDomain}`)).body.recordText as string;
+      const record = parseStrictJson(text) as IndicatorRecord;
+      const keys = f.fed.members.kr!.keys;
+      const { bytes } = await createBundle(
+        [{ ...record, version: 7, value: 'smuggled.com' }],
+        { origin: 'kr', addressee: 'vn', seq: '900', issuedAt: new Date().toISOString() },
+        { kid: keys.signing.kid, key: importPrivateKey(keys.signing.privateJwk, 'Ed25519') },
+      );
+      const hubEnc = f.fed.directory.members
+        .find((m) => m.id === 'hub')!
+        .keys.find((k) => k.use === 'enc')!;
+      const jwe = await encryptTo(bytes, [
+        { kid: hubEnc.kid, key: importPublicKey(hubEnc.jwk, 'X25519') },
+      ]);
+      const nc = await f.brokers.connectNode('kr');
+      await jetstream(nc).publish(subjectFor('kr', 'hub', 'records'), jwe, {
+        msgID: 'forged-misaddressed',
+      });
+      const letters = await eventually(
+        async () => {
+          const r = await hub.get('/api/v1/dead-letters', ['auditor']);
+          const found = (r.body.items as { code: string; origin: string }[]).filter(
+            (d) => d.code === 'MISADDRESSED',
+          );
+          return found.length > 0 ? found : undefined;
+        },
+        60000,
+        'the misaddressed bundle dead-lettered',
+      );
+      expect(letters[0]).toMatchObject({ origin: 'kr', code: 'MISADDRESSED' });
+      expect((await hub.get('/api/v1/aggregates?valuePrefix=smuggled')).body.items).toEqual([]);
+    }, 90000);
 
     it('guards the operator API and refuses bad input with clear errors', async () => {
       expect((await request(hub.url).get('/api/v1/networks')).status).toBe(401);
