@@ -6,6 +6,7 @@ import type { SampleSize } from './demo/sample.js';
 import { registerBackupCommands } from './backup/backup-commands.js';
 import { registerDirectoryCommands } from './directory/directory-commands.js';
 import { registerInteropCommands } from './interop/commands.js';
+import { registerTlsCommands } from './tls/tls-commands.js';
 import { generateMemberKeys } from './keys/generate-keys.js';
 import { writeNatsConfigs } from './nats/write-nats-configs.js';
 import { issueToken, loadKeysArgument, parseRoles } from './tokens/issue-token.js';
@@ -148,6 +149,13 @@ function buildProgram(io: CliIo, verbose: { on: boolean }): Command {
       'JetStream stores go to <dir>/<server>',
       '/var/lib/nats/jetstream',
     )
+    .option(
+      '--tls-dir <dir>',
+      'TLS everywhere: folder where servers find ca.pem, <server>.pem, <server>-key.pem',
+    )
+    .option('--hub-leaf-hosts <hosts>', 'comma-separated hosts leaves dial (default: --host)')
+    .option('--hub-cluster-routes <routes>', 'hub core cluster: comma-separated host:port routes')
+    .option('--hub-cluster-port <port>', 'hub core cluster route port', '6222')
     .action(
       (o: {
         members: string;
@@ -161,7 +169,16 @@ function buildProgram(io: CliIo, verbose: { on: boolean }): Command {
         memberClientBase: string;
         memberMonitorBase: string;
         storeRoot: string;
+        tlsDir?: string;
+        hubLeafHosts?: string;
+        hubClusterRoutes?: string;
+        hubClusterPort: string;
       }) => {
+        const csv = (v: string) =>
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== '');
         const { files } = writeNatsConfigs({
           members: parseMemberList(o.members, '--members'),
           out: o.out,
@@ -174,6 +191,16 @@ function buildProgram(io: CliIo, verbose: { on: boolean }): Command {
           memberClientBase: parsePort(o.memberClientBase, '--member-client-base'),
           memberMonitorBase: parsePort(o.memberMonitorBase, '--member-monitor-base'),
           storeRoot: o.storeRoot,
+          tlsDir: o.tlsDir,
+          hubLeafHosts: o.hubLeafHosts === undefined ? undefined : csv(o.hubLeafHosts),
+          hubCluster:
+            o.hubClusterRoutes === undefined
+              ? undefined
+              : {
+                  name: 'fedintel-hub',
+                  port: parsePort(o.hubClusterPort, '--hub-cluster-port'),
+                  routes: csv(o.hubClusterRoutes),
+                },
         });
         for (const f of files) line(`wrote ${f}`);
       },
@@ -183,6 +210,7 @@ function buildProgram(io: CliIo, verbose: { on: boolean }): Command {
   registerBackupCommands(program, line);
   registerInteropCommands(program, io);
   registerAuditCommands(program, line, (t) => io.err(`${t}\n`));
+  registerTlsCommands(program, line);
 
   return program;
 }
