@@ -10,7 +10,7 @@ import {
 import type { RecordProof } from '../../../../libs/protocol/src/index.js';
 import { AggregationService } from '../aggregation/aggregation.service.js';
 import { CorrelationService } from '../correlation/correlation.service.js';
-import { HubStore, type AggregateFilter } from '../persistence/hub.store.js';
+import { HubStore, type AggregateFilter, type DeadLetter } from '../persistence/hub.store.js';
 import { decodeCursor, encodeCursor, pageOf, type Page } from './cursor.js';
 import { HubError } from './hub.errors.js';
 
@@ -103,6 +103,22 @@ export class HubQueryService {
     const after = decodeCursor(cursor, 1);
     const rows = crossBorderStats(await this.store.crossBorderAggregates(), dimension);
     return pageOf(rows, (r) => [r.key], after, limit);
+  }
+
+  /** What ingest refused, with the reason, in arrival order. */
+  async deadLetters(cursor: string | undefined, limit: number): Promise<Page<DeadLetter>> {
+    const after = decodeCursor(cursor, 1);
+    const afterId = after ? Number(after[0]) : 0;
+    if (!Number.isSafeInteger(afterId) || afterId < 0) {
+      throw new HubError('BAD_CURSOR', 'cursor is not valid');
+    }
+    const rows = await this.store.deadLetters(afterId, limit + 1);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor([String(last.id)]) : null,
+    };
   }
 
   async record(origin: string, id: string, version: number | undefined): Promise<CitedRecord> {

@@ -78,6 +78,13 @@ export class HubController {
     return this.hub.stats(q.dimension ?? 'country-pair', q.cursor, q.limit ?? DEFAULT_LIMIT);
   }
 
+  @Get('dead-letters')
+  @ApiOperation({ summary: 'What ingest refused (bundles and records), with code and reason' })
+  @ApiOkResponse({ description: '{ items: DeadLetter[], nextCursor }' })
+  deadLetters(@Query() q: PageQueryDto): Promise<unknown> {
+    return this.hub.deadLetters(q.cursor, q.limit ?? DEFAULT_LIMIT);
+  }
+
   @Get('records/:origin/:id')
   @ApiOperation({
     summary:

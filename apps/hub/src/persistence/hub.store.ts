@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource, EntityManager } from 'typeorm';
+import { MoreThan, type DataSource, type EntityManager } from 'typeorm';
 import type { Aggregate } from '../../../../libs/correlation/src/index.js';
 import type { IndicatorRecord } from '../../../../libs/protocol/src/index.js';
 import {
@@ -36,6 +36,16 @@ export interface DeadLetterInput {
   code: string;
   detail: string;
   data: Uint8Array;
+  receivedAt: string;
+}
+
+export interface DeadLetter {
+  id: number;
+  subject: string;
+  origin: string | null;
+  code: string;
+  detail: string;
+  size: number;
   receivedAt: string;
 }
 
@@ -265,9 +275,22 @@ export class HubStore {
     });
   }
 
-  async deadLetters(): Promise<{ origin: string | null; code: string; detail: string }[]> {
-    const rows = await this.ds.getRepository(HubDeadLetterRow).find({ order: { id: 'ASC' } });
-    return rows.map((r) => ({ origin: r.origin, code: r.code, detail: r.detail }));
+  /** Dead letters in arrival order after id `afterId` (the received bytes are not returned). */
+  async deadLetters(afterId: number, limit: number): Promise<DeadLetter[]> {
+    const rows = await this.ds.getRepository(HubDeadLetterRow).find({
+      where: { id: MoreThan(afterId) },
+      order: { id: 'ASC' },
+      take: limit,
+    });
+    return rows.map((r) => ({
+      id: r.id,
+      subject: r.subject,
+      origin: r.origin,
+      code: r.code,
+      detail: r.detail,
+      size: r.size,
+      receivedAt: r.receivedAt,
+    }));
   }
 
   // ---- aggregation ------------------------------------------------------------------------------
