@@ -110,6 +110,11 @@ export function registerInteropCommands(program: Command, io: CliIo): void {
     .option('--type <type>', 'only this indicator type')
     .option('--since <time>', 'only indicators changed after this RFC 3339 time (UTC, ms)')
     .option('--limit <n>', 'at most this many indicators', '10000')
+    .option(
+      '--purpose <purpose>',
+      'why the records are read (audited): investigation[:case-ref], analysis, quality-review, ...',
+      'analysis',
+    )
     .option('--out <file>', 'write to this file instead of stdout')
     .action(
       async (o: {
@@ -119,6 +124,7 @@ export function registerInteropCommands(program: Command, io: CliIo): void {
         type?: string;
         since?: string;
         limit: string;
+        purpose: string;
         out?: string;
       }) => {
         if (!/^https?:\/\/[^\s]+$/.test(o.node)) throw new UsageError('--node', 'an http(s) URL');
@@ -129,6 +135,7 @@ export function registerInteropCommands(program: Command, io: CliIo): void {
           ...(o.type ? { type: o.type } : {}),
           ...(o.since ? { since: o.since } : {}),
           limit: parsePositiveInt(o.limit, '--limit', 100000),
+          purpose: o.purpose,
         });
         if (o.out) {
           writeFileSync(o.out, text);

@@ -290,6 +290,8 @@ export async function exportIndicators(o: {
   type?: string;
   since?: string;
   limit?: number;
+  /** X-Purpose of the read (the node audits exports as consultations). */
+  purpose: string;
   fetch?: typeof fetch;
 }): Promise<string> {
   const f = o.fetch ?? fetch;
@@ -300,7 +302,7 @@ export async function exportIndicators(o: {
   const url = `${nodeBase(o.node)}/api/v1/interop/export?${params.toString()}`;
   let res: Response;
   try {
-    res = await f(url, { headers: { Authorization: `Bearer ${o.token}` } });
+    res = await f(url, { headers: { Authorization: `Bearer ${o.token}`, 'X-Purpose': o.purpose } });
   } catch (cause) {
     throw new Error(`cannot reach the node at ${url}`, { cause });
   }

@@ -1,11 +1,19 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import {
   DEFAULT_IMPORT_DEFAULTS,
   type ImportCandidate,
   type ImportDefaults,
 } from '../../../../libs/interop/src/index.js';
 import { Roles, type Actor } from '../../../../libs/auth/src/index.js';
+import { Purpose } from '../audit/purpose.decorator.js';
 import { ImportRowsPipe, type ImportRows } from './import-rows.pipe.js';
 import { InteropErrorFilter } from './interop-error.filter.js';
 import { ExportQueryDto, ImportItemsDto, ImportQueryDto } from './interop.dto.js';
@@ -107,13 +115,28 @@ export class InteropController {
   @Roles('analyst', 'supervisor')
   @ApiOperation({ summary: 'Export current indicators as a STIX 2.1 bundle, a MISP event or CSV' })
   @ApiOkResponse({ description: 'application/stix+json;version=2.1, application/json or text/csv' })
-  async export(@Query() q: ExportQueryDto, @Res() res: Res): Promise<void> {
-    const out = await this.interop.export(q.format, {
-      types: q.type ? [q.type] : undefined,
-      origin: q.origin,
-      since: q.since,
-      limit: q.limit ?? 10000,
-    });
+  @ApiHeader({
+    name: 'X-Purpose',
+    required: true,
+    description:
+      'why: investigation[:case-ref], analysis, ... (the export is audited as a consultation)',
+  })
+  async export(
+    @Query() q: ExportQueryDto,
+    @Purpose() purpose: string,
+    @Req() req: Req,
+    @Res() res: Res,
+  ): Promise<void> {
+    const out = await this.interop.export(
+      q.format,
+      {
+        types: q.type ? [q.type] : undefined,
+        origin: q.origin,
+        since: q.since,
+        limit: q.limit ?? 10000,
+      },
+      { actor: req.actor.subject, purpose },
+    );
     res.setHeader('Content-Type', out.contentType);
     res.status(200).send(out.body);
   }

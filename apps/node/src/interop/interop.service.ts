@@ -18,6 +18,7 @@ import {
   type IndicatorRecord,
   type IndicatorType,
 } from '../../../../libs/protocol/src/index.js';
+import { AuditService } from '../audit/audit.service.js';
 import { FederationContext } from '../federation/federation.context.js';
 import { NodeStore } from '../persistence/node.store.js';
 import { IndicatorsService, type IndicatorInput } from '../indicators/indicators.service.js';
@@ -61,6 +62,7 @@ export class InteropService {
     private readonly store: NodeStore,
     private readonly federation: FederationContext,
     private readonly indicators: IndicatorsService,
+    private readonly audit: AuditService,
   ) {}
 
   private heldNote(): string {
@@ -237,12 +239,18 @@ export class InteropService {
     return out;
   }
 
+  /** Exports are reads: each is audited as a consultation of every record it contains. */
   async export(
     format: ExportFormat,
     q: { types?: string[]; origin?: string; since?: string; limit: number },
+    reader: { actor: string; purpose: string },
     now = new Date(),
   ): Promise<{ contentType: string; body: string }> {
     const records = await this.records(q);
+    await this.audit.consulted(reader.actor, reader.purpose, records, {
+      route: `export-${format}`,
+      total: records.length,
+    });
     switch (format) {
       case 'stix':
         return {

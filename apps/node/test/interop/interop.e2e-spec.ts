@@ -96,6 +96,7 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
       .get('/api/v1/indicators')
       .query({ type: 'domain', value: 'stix-import-1.example' })
       .set('Authorization', analyst)
+      .set('X-Purpose', 'quality-review')
       .expect(200);
     const ind = found.body.items[0];
     expect(ind.scope).toEqual({ addressees: ['kr'] });
@@ -104,6 +105,7 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
     const detail = await request(url)
       .get(`/api/v1/indicators/kr/${ind.id as string}`)
       .set('Authorization', analyst)
+      .set('X-Purpose', 'quality-review')
       .expect(200);
     expect(detail.body.disclosures).toEqual([]);
     // Importing the same bundle again creates nothing.
@@ -128,6 +130,7 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
       .get('/api/v1/indicators')
       .query({ type: 'domain', value: 'decrypttoxxx.onion.to' })
       .set('Authorization', analyst)
+      .set('X-Purpose', 'quality-review')
       .expect(200);
     expect(none.body.total).toBe(0);
     const real = await request(url)
@@ -209,10 +212,18 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
         }),
       )
       .expect(201);
+    // An export is a read: without a stated purpose it is refused (and with one, audited).
+    const noPurpose = await request(url)
+      .get('/api/v1/interop/export')
+      .query({ format: 'stix' })
+      .set('Authorization', analyst)
+      .expect(400);
+    expect(noPurpose.body.error).toBe('PURPOSE_REQUIRED');
     const stix = await request(url)
       .get('/api/v1/interop/export')
       .query({ format: 'stix' })
       .set('Authorization', analyst)
+      .set('X-Purpose', 'quality-review')
       .expect(200);
     expect(stix.headers['content-type']).toMatch(/^application\/stix\+json/);
     const bundle = JSON.parse(stix.text) as { objects: { type: string }[] };
@@ -224,12 +235,14 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
       .get('/api/v1/interop/export')
       .query({ format: 'csv', type: 'payment-account' })
       .set('Authorization', analyst)
+      .set('X-Purpose', 'quality-review')
       .expect(200);
     expect(csv.text.split('\n')[1]).toMatch(/^payment-account,GB82WEST12345698765432,iban,/);
     const misp = await request(url)
       .get('/api/v1/interop/export')
       .query({ format: 'misp', type: 'payment-account' })
       .set('Authorization', analyst)
+      .set('X-Purpose', 'quality-review')
       .expect(200);
     expect(JSON.parse(misp.text).Event.Attribute[0]).toMatchObject({ type: 'iban' });
   });
@@ -334,6 +347,7 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
         .get('/api/v1/indicators')
         .query({ type: 'domain', value: 'taxii-posted.example' })
         .set('Authorization', analyst)
+        .set('X-Purpose', 'quality-review')
         .expect(200);
       expect(found.body.items[0].scope).toEqual({ addressees: ['kr'] });
       expect(found.body.items[0].local.sources[0]).toMatch(/taxii/);
