@@ -1,10 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BrokerError } from '../../../libs/broker/src/index.js';
+import { registerAuditCommands } from './audit/audit-commands.js';
 import { DemoInterrupted, describeDemo, runDemo } from './demo/demo.js';
 import type { SampleSize } from './demo/sample.js';
 import { registerBackupCommands } from './backup/backup-commands.js';
 import { registerDirectoryCommands } from './directory/directory-commands.js';
 import { registerInteropCommands } from './interop/commands.js';
+import { registerTlsCommands } from './tls/tls-commands.js';
 import { generateMemberKeys } from './keys/generate-keys.js';
 import { writeNatsConfigs } from './nats/write-nats-configs.js';
 import { issueToken, loadKeysArgument, parseRoles } from './tokens/issue-token.js';
@@ -147,6 +149,13 @@ function buildProgram(io: CliIo, verbose: { on: boolean }): Command {
       'JetStream stores go to <dir>/<server>',
       '/var/lib/nats/jetstream',
     )
+    .option(
+      '--tls-dir <dir>',
+      'TLS everywhere: folder where servers find ca.pem, <server>.pem, <server>-key.pem',
+    )
+    .option('--hub-leaf-hosts <hosts>', 'comma-separated hosts leaves dial (default: --host)')
+    .option('--hub-cluster-routes <routes>', 'hub core cluster: comma-separated host:port routes')
+    .option('--hub-cluster-port <port>', 'hub core cluster route port', '6222')
     .action(
       (o: {
         members: string;
@@ -160,7 +169,16 @@ function buildProgram(io: CliIo, verbose: { on: boolean }): Command {
         memberClientBase: string;
         memberMonitorBase: string;
         storeRoot: string;
+        tlsDir?: string;
+        hubLeafHosts?: string;
+        hubClusterRoutes?: string;
+        hubClusterPort: string;
       }) => {
+        const csv = (v: string) =>
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== '');
         const { files } = writeNatsConfigs({
           members: parseMemberList(o.members, '--members'),
           out: o.out,
@@ -173,6 +191,16 @@ function buildProgram(io: CliIo, verbose: { on: boolean }): Command {
           memberClientBase: parsePort(o.memberClientBase, '--member-client-base'),
           memberMonitorBase: parsePort(o.memberMonitorBase, '--member-monitor-base'),
           storeRoot: o.storeRoot,
+          tlsDir: o.tlsDir,
+          hubLeafHosts: o.hubLeafHosts === undefined ? undefined : csv(o.hubLeafHosts),
+          hubCluster:
+            o.hubClusterRoutes === undefined
+              ? undefined
+              : {
+                  name: 'fedintel-hub',
+                  port: parsePort(o.hubClusterPort, '--hub-cluster-port'),
+                  routes: csv(o.hubClusterRoutes),
+                },
         });
         for (const f of files) line(`wrote ${f}`);
       },
@@ -181,6 +209,8 @@ function buildProgram(io: CliIo, verbose: { on: boolean }): Command {
   registerDirectoryCommands(program, line);
   registerBackupCommands(program, line);
   registerInteropCommands(program, io);
+  registerAuditCommands(program, line, (t) => io.err(`${t}\n`));
+  registerTlsCommands(program, line);
 
   return program;
 }

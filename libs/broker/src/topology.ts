@@ -55,6 +55,40 @@ export interface FederationTopologyInput {
   host?: string;
   /** JetStream resource limits of every server; defaults `256MB` / `2GB` */
   jetstream?: { maxMem?: string; maxFile?: string };
+  /**
+   * Hosts (`host` or `host:port`, default port `ports.hubLeaf`) the leaves dial to reach the hub
+   * core; default `[host]`. Several entries when the hub core is a cluster (any of them will do).
+   */
+  hubLeafHosts?: string[];
+  /**
+   * Hub core as a cluster of identical servers (ADR 0041): every server loads the same `hub`
+   * config, is started with its own `--name`, and routes to `routes` (its own entry is ignored).
+   */
+  hubCluster?: {
+    /** cluster name */
+    name: string;
+    /** route listener port of every hub core server */
+    port: number;
+    /** `host:port` of every hub core server's route listener */
+    routes: string[];
+  };
+  /**
+   * TLS on every listener and connection (ADR 0040). Absent: plaintext, for tests and the local
+   * demo only. Paths are as the servers see them (e.g. inside their containers).
+   */
+  tls?: FederationTls;
+}
+
+/** Certificates of {@link FederationTopologyInput.tls}; all signed by one federation CA. */
+export interface FederationTls {
+  /** the federation CA certificate (PEM) that every server trusts, and only it */
+  caFile: string;
+  /**
+   * Certificate and key of each server, by server name: `hub` (shared by every hub core server of
+   * a cluster), `hub-store` and each member id. Each certificate serves both as the server's
+   * certificate and as its client certificate on leaf and route connections.
+   */
+  certs: Record<string, { certFile: string; keyFile: string }>;
 }
 
 /** How an application connects to a server. */
@@ -260,6 +294,22 @@ function jetstreamBlock(
   ]);
 }
 
+/**
+ * `tls {}` block. `verify: true` makes the listener demand a client certificate signed by the CA;
+ * on a remote (leaf side) the same block presents the server's certificate as its client one.
+ */
+function tlsBlock(tls: FederationTls, server: string, verify: boolean): string[] {
+  const cert = tls.certs[server];
+  if (!cert) throw new BrokerError('INVALID_TOPOLOGY', `no TLS certificate for server ${server}`);
+  return block('tls', [
+    `cert_file: ${q(cert.certFile)}`,
+    `key_file: ${q(cert.keyFile)}`,
+    `ca_file: ${q(tls.caFile)}`,
+    ...(verify ? ['verify: true'] : []),
+    'timeout: 5',
+  ]);
+}
+
 function permissions(publish: string[]): string {
   return `permissions: { publish: { allow: [${publish.map(q).join(', ')}] } }`;
 }
@@ -353,7 +403,24 @@ function appPublishAllow(self: string): string[] {
 /** Name of the server that holds JetStream domain `hub`. */
 export const HUB_STORE_SERVER = 'hub-store';
 
+function clusterBlock(
+  cluster: NonNullable<FederationTopologyInput['hubCluster']>,
+  host: string,
+  tls: FederationTls | undefined,
+): string[] {
+  return block('cluster', [
+    `name: ${q(cluster.name)}`,
+    `listen: ${q(`${host}:${cluster.port}`)}`,
+    ...list(
+      'routes',
+      cluster.routes.map((r) => q(`${tls ? 'tls' : 'nats-route'}://${r}`)),
+    ),
+    ...(tls ? tlsBlock(tls, HUB, true) : []),
+  ]);
+}
+
 function hubConfig(input: FederationTopologyInput, host: string): string {
+  const tls = input.tls;
   const g = grants(input.members.map((m) => m.id));
   const section = (id: string, leafUser: string, password: string): string[] => {
     const mine = g.get(id) ?? { exports: [], imports: [] };
@@ -386,12 +453,16 @@ function hubConfig(input: FederationTopologyInput, host: string): string {
     ...(input.ports.hubMonitor === undefined
       ? []
       : [`http: ${q(`${host}:${input.ports.hubMonitor}`)}`]),
+    ...(tls ? tlsBlock(tls, HUB, false) : []),
     ...block('leafnodes', [
       `listen: ${q(`${host}:${input.ports.hubLeaf}`)}`,
       '# Leafs without credentials are bound to the empty QUARANTINE account; leafs with',
       '# credentials are checked against the users of the accounts below.',
       'authorization { account: QUARANTINE }',
+      ...(tls ? ['# Mutual TLS: a leaf must present a certificate of the federation CA.'] : []),
+      ...(tls ? tlsBlock(tls, HUB, true) : []),
     ]),
+    ...(input.hubCluster ? clusterBlock(input.hubCluster, host, tls) : []),
     'system_account: SYS',
     ...block('accounts', accounts),
     '',
@@ -410,12 +481,21 @@ interface LeafSpec {
 function leafConfig(input: FederationTopologyInput, host: string, spec: LeafSpec): string {
   const { id, ports } = spec;
   const acc = accountName(id);
-  const leafUrl = `nats-leaf://${encodeURIComponent(`${id}-leaf`)}:${encodeURIComponent(spec.leafPassword)}@${host}:${input.ports.hubLeaf}`;
+  const tls = input.tls;
+  const userInfo = `${encodeURIComponent(`${id}-leaf`)}:${encodeURIComponent(spec.leafPassword)}`;
+  const leafUrls = (input.hubLeafHosts ?? [host]).map(
+    (h) => `nats-leaf://${userInfo}@${/:\d+$/.test(h) ? h : `${h}:${input.ports.hubLeaf}`}`,
+  );
+  const remote =
+    leafUrls.length === 1
+      ? `url: ${q(leafUrls[0] ?? '')}`
+      : `urls: [${leafUrls.map(q).join(', ')}]`;
   return [
     `# Generated by libs/broker generateFederationConfigs: leaf ${spec.serverName}, JetStream domain ${id}. Do not edit.`,
     `server_name: ${q(spec.serverName)}`,
     `listen: ${q(`${host}:${ports.client}`)}`,
     ...(ports.monitor === undefined ? [] : [`http: ${q(`${host}:${ports.monitor}`)}`]),
+    ...(tls ? tlsBlock(tls, spec.serverName, false) : []),
     ...jetstreamBlock(id, input.storeDir(spec.serverName), input),
     ...block('accounts', [
       ...block(acc, [
@@ -431,7 +511,13 @@ function leafConfig(input: FederationTopologyInput, host: string, spec: LeafSpec
       'reconnect: 1',
       ...list('remotes', [
         `# binds local account ${acc} to hub account ${acc} (user ${id}-leaf)`,
-        `{ url: ${q(leafUrl)}, account: ${acc} }`,
+        ...(tls
+          ? [
+              '{',
+              ...indent([remote, `account: ${acc}`, ...tlsBlock(tls, spec.serverName, false)]),
+              '}',
+            ]
+          : [`{ ${remote}, account: ${acc} }`]),
       ]),
     ]),
     '',

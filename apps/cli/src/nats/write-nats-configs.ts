@@ -2,9 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  HUB,
+  HUB_STORE_SERVER,
   generateFederationConfigs,
   type FederationConfigs,
+  type FederationTls,
 } from '../../../../libs/broker/src/index.js';
+import { CA_CERT, certFileName, keyFileName } from '../tls/tls.js';
 
 /** Ports and places of a generated federation; members get consecutive ports from the bases. */
 export interface NatsConfigOptions {
@@ -21,6 +25,28 @@ export interface NatsConfigOptions {
   memberMonitorBase: number;
   /** JetStream stores go to `<storeRoot>/<server name>` */
   storeRoot: string;
+  /**
+   * TLS on every listener and link: the folder where each server finds `ca.pem`, `<server>.pem`
+   * and `<server>-key.pem` at run time (as written by `fedctl tls`); absent: plaintext.
+   */
+  tlsDir?: string;
+  /** hosts the leaves dial to reach the hub core (default: `host`) */
+  hubLeafHosts?: string[];
+  /** hub core as a cluster: route port and `host:port` of every hub core server */
+  hubCluster?: { name: string; port: number; routes: string[] };
+}
+
+/** The certificate files of every server, in the layout `fedctl tls` writes. */
+export function tlsFiles(dir: string, servers: string[]): FederationTls {
+  return {
+    caFile: join(dir, CA_CERT),
+    certs: Object.fromEntries(
+      servers.map((s) => [
+        s,
+        { certFile: join(dir, certFileName(s)), keyFile: join(dir, keyFileName(s)) },
+      ]),
+    ),
+  };
 }
 
 const secret = () => randomBytes(24).toString('base64url');
@@ -50,6 +76,11 @@ export function writeNatsConfigs(o: NatsConfigOptions): {
     },
     storeDir: (name) => join(o.storeRoot, name),
     host: o.host,
+    ...(o.hubLeafHosts ? { hubLeafHosts: o.hubLeafHosts } : {}),
+    ...(o.hubCluster ? { hubCluster: o.hubCluster } : {}),
+    ...(o.tlsDir === undefined
+      ? {}
+      : { tls: tlsFiles(o.tlsDir, [HUB, HUB_STORE_SERVER, ...o.members]) }),
   });
   mkdirSync(o.out, { recursive: true });
   const files: string[] = [];
