@@ -417,6 +417,30 @@ describe('the tamper-evident audit log of a node (SQLite)', () => {
       expect((await exportAndVerify(f, kr())).result.ok).toBe(true);
     });
   });
+
+  it('prunes entries past retention at a checkpoint, logs the pruning, and the export still verifies', async () => {
+    const kr = f.nodes.kr!;
+    const svc = kr.app.get(AuditService);
+    await svc.checkpoint();
+    const later = new Date(Date.now() + 1096 * 24 * 3600 * 1000);
+    const { start, deleted } = await svc.prune(later);
+    expect(start).toBeGreaterThan(0);
+    expect(deleted).toBe(start);
+    const { result } = await exportAndVerify(f, kr);
+    expect(result).toMatchObject({ ok: true, checkpointsBeforeStart: expect.any(Number) });
+    expect(result.manifest?.start).toBe(start);
+    const pruning = await entries(kr, { op: 'erasure', afterSeq: String(start - 1) });
+    expect(pruning.at(-1)).toMatchObject({
+      reason: 'log-retention',
+      detail: { before: start, deleted },
+    });
+    // Proofs of pruned positions still come from the kept node hashes.
+    await request(kr.url)
+      .get('/api/v1/audit/proofs/inclusion')
+      .query({ seq: 0 })
+      .set('Authorization', await bearer(kr, 'auditor'))
+      .expect(200);
+  });
 });
 
 function manifestSize(file: ExportManifestFile): number {
