@@ -45,7 +45,7 @@ describe('fedctl import and export against a running node', () => {
 
   const total = async (): Promise<number> => {
     const r = await fetch(`${node}/api/v1/indicators?pageSize=1`, {
-      headers: { Authorization: `Bearer ${token}` },
+      headers: { Authorization: `Bearer ${token}`, 'X-Purpose': 'quality-review' },
     });
     return ((await r.json()) as { total: number }).total;
   };
