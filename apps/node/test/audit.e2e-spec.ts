@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { join } from 'node:path';
 import request from 'supertest';
 import {
@@ -18,6 +19,7 @@ import {
 } from '../../../libs/audit/src/index.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import {
+  PG_URL,
   eventually,
   indicatorBody,
   startTestFederation,
@@ -417,10 +419,86 @@ describe('the tamper-evident audit log of a node (SQLite)', () => {
       expect((await exportAndVerify(f, kr())).result.ok).toBe(true);
     });
   });
+
+  it('prunes entries past retention at a checkpoint, logs the pruning, and the export still verifies', async () => {
+    const kr = f.nodes.kr!;
+    const svc = kr.app.get(AuditService);
+    await svc.checkpoint();
+    const later = new Date(Date.now() + 1096 * 24 * 3600 * 1000);
+    const { start, deleted } = await svc.prune(later);
+    expect(start).toBeGreaterThan(0);
+    expect(deleted).toBe(start);
+    const { result } = await exportAndVerify(f, kr);
+    expect(result).toMatchObject({ ok: true, checkpointsBeforeStart: expect.any(Number) });
+    expect(result.manifest?.start).toBe(start);
+    const pruning = await entries(kr, { op: 'erasure', afterSeq: String(start - 1) });
+    expect(pruning.at(-1)).toMatchObject({
+      reason: 'log-retention',
+      detail: { before: start, deleted },
+    });
+    // Proofs of pruned positions still come from the kept node hashes.
+    await request(kr.url)
+      .get('/api/v1/audit/proofs/inclusion')
+      .query({ seq: 0 })
+      .set('Authorization', await bearer(kr, 'auditor'))
+      .expect(200);
+  });
 });
+
+const pgClient = pg.Client;
 
 function manifestSize(file: ExportManifestFile): number {
   return (
     parseStrictJson(Buffer.from(file.manifest.split('.')[1]!, 'base64url')) as { size: number }
   ).size;
 }
+
+describe('the audit log on PostgreSQL', () => {
+  let f: TestFederation;
+
+  beforeAll(async () => {
+    f = await startTestFederation({ members: ['kr', 'vn'], database: 'postgres' });
+  }, 120000);
+
+  afterAll(async () => {
+    await f?.stop();
+  });
+
+  it('verifies, and finds a row rewritten in PostgreSQL', async () => {
+    const kr = f.nodes.kr!;
+    await request(kr.url)
+      .post('/api/v1/indicators')
+      .set('Authorization', await bearer(kr, 'analyst'))
+      .send(indicatorBody({ value: VALUE }))
+      .expect(201);
+    await request(kr.url)
+      .get('/api/v1/indicators')
+      .set('X-Purpose', 'analysis')
+      .set('Authorization', await bearer(kr, 'analyst'))
+      .expect(200);
+    await kr.app.get(AuditService).checkpoint();
+    const before = await exportAndVerify(f, kr);
+    expect(before.result.ok).toBe(true);
+    expect(before.text).not.toContain(VALUE);
+    const pg = new pgClient({ connectionString: PG_URL });
+    await pg.connect();
+    try {
+      const schema = kr.env.FEDINTEL_DATABASE_SCHEMA!;
+      const t = `"${schema}".audit_entry`;
+      const { rows } = await pg.query<{ entry_json: string }>(
+        `SELECT entry_json FROM ${t} WHERE seq = 0`,
+      );
+      const old = rows[0]!.entry_json;
+      await pg.query(`UPDATE ${t} SET entry_json = $1 WHERE seq = 0`, [
+        old.replace('"actor":"', '"actor":"x'),
+      ]);
+      const after = await exportAndVerify(f, kr);
+      expect(after.result.ok).toBe(false);
+      expect(after.result.failure?.position).toBe(0);
+      await pg.query(`UPDATE ${t} SET entry_json = $1 WHERE seq = 0`, [old]);
+      expect((await exportAndVerify(f, kr)).result.ok).toBe(true);
+    } finally {
+      await pg.end();
+    }
+  });
+});

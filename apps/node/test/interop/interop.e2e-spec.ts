@@ -94,6 +94,7 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
     expect(r.body.heldForReview).toMatch(/nothing is shared/);
     const found = await request(url)
       .get('/api/v1/indicators')
+      .set('X-Purpose', 'investigation')
       .query({ type: 'domain', value: 'stix-import-1.example' })
       .set('Authorization', analyst)
       .set('X-Purpose', 'quality-review')
@@ -104,6 +105,7 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
     expect(ind.local.sources[0]).toMatch(/^stix:bundle--/);
     const detail = await request(url)
       .get(`/api/v1/indicators/kr/${ind.id as string}`)
+      .set('X-Purpose', 'investigation')
       .set('Authorization', analyst)
       .set('X-Purpose', 'quality-review')
       .expect(200);
@@ -128,6 +130,7 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
     expect(dry.body.mapping.summary).toMatchObject({ mapped: 6, skipped: 6, invalid: 0 });
     const none = await request(url)
       .get('/api/v1/indicators')
+      .set('X-Purpose', 'investigation')
       .query({ type: 'domain', value: 'decrypttoxxx.onion.to' })
       .set('Authorization', analyst)
       .set('X-Purpose', 'quality-review')
@@ -345,6 +348,7 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
       expect(s.status).toBe(200);
       const found = await request(url)
         .get('/api/v1/indicators')
+        .set('X-Purpose', 'investigation')
         .query({ type: 'domain', value: 'taxii-posted.example' })
         .set('Authorization', analyst)
         .set('X-Purpose', 'quality-review')
