@@ -2,8 +2,10 @@
 // prints each table, writes bench/results/<scenario>.json and rewrites the scenario's section of
 // docs/benchmarks.md.
 import { pathToFileURL } from 'node:url';
+import { runAudit } from './audit.js';
 import { runCatchup } from './catchup.js';
 import { runExchange } from './exchange.js';
+import { runHub } from './hub.js';
 import { runLatency } from './latency.js';
 import { runImport } from './import.js';
 import { table, type Result, type ScenarioOptions } from './measure.js';
@@ -22,6 +24,8 @@ export const SCENARIOS: Readonly<Record<string, (opts: ScenarioOptions) => Promi
   latency: runLatency,
   catchup: runCatchup,
   import: runImport,
+  hub: runHub,
+  audit: runAudit,
 };
 
 interface Args {

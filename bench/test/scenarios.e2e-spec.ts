@@ -21,6 +21,7 @@ describe('end-to-end benchmark scenarios (smoke)', () => {
       'exchange-postgres',
       'latency',
       'catchup',
+      'hub',
     ]);
   });
 

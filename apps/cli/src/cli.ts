@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BrokerError } from '../../../libs/broker/src/index.js';
+import { registerAuditCommands } from './audit/audit-commands.js';
 import { DemoInterrupted, describeDemo, runDemo } from './demo/demo.js';
 import type { SampleSize } from './demo/sample.js';
 import { registerBackupCommands } from './backup/backup-commands.js';
@@ -208,6 +209,7 @@ function buildProgram(io: CliIo, verbose: { on: boolean }): Command {
   registerDirectoryCommands(program, line);
   registerBackupCommands(program, line);
   registerInteropCommands(program, io);
+  registerAuditCommands(program, line, (t) => io.err(`${t}\n`));
   registerTlsCommands(program, line);
 
   return program;

@@ -14,6 +14,7 @@ import { HUB, provisionStreams, streamPlan } from '../../../libs/broker/src/inde
 import { apiAudience } from '../../../libs/keystore/src/index.js';
 import { JetStreamPublisher } from '../../../libs/transport/src/index.js';
 import { AggregationService } from './aggregation/aggregation.service.js';
+import { HubAuditModule } from './audit/hub-audit.module.js';
 import { HubController } from './api/hub.controller.js';
 import { HubQueryService } from './api/hub-query.service.js';
 import { HUB_CLOCK, HUB_CONFIG, type Clock, type HubConfig } from './config/hub.config.js';
@@ -103,7 +104,9 @@ export class HubModule {
   static forRoot(config: HubConfig, opts: { clock?: Clock } = {}): DynamicModule {
     return {
       module: HubModule,
-      imports: [],
+      // Global, so that feature modules in `imports` (audit/) can inject the exported providers.
+      global: true,
+      imports: [HubAuditModule],
       controllers: [HealthController, HubController, IngestController],
       providers: [
         { provide: HUB_CONFIG, useValue: config },
@@ -156,7 +159,15 @@ export class HubModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],
-      exports: [HubStore, FederationContext, HUB_CONFIG, HUB_CLOCK, CorrelationService],
+      exports: [
+        HubStore,
+        FederationContext,
+        HUB_CONFIG,
+        HUB_CLOCK,
+        CorrelationService,
+        HUB_DATA_SOURCE,
+        FEDERATION_PUBLISHER,
+      ],
     };
   }
 }

@@ -37,7 +37,7 @@ describe('observability of a node during a real exchange', () => {
   beforeAll(async () => {
     f = await startTestFederation({
       members: ['kr', 'vn'],
-      env: { FEDINTEL_METRICS_TOKEN: TOKEN },
+      env: { FEDINTEL_METRICS_TOKEN: TOKEN, FEDINTEL_AUDIT_CHECKPOINT_INTERVAL_MS: '500' },
     });
   }, 90_000);
 
@@ -78,6 +78,17 @@ describe('observability of a node during a real exchange', () => {
     ).toBeGreaterThanOrEqual(1);
     expect(sample(after, 'fedintel_records_held')).toBeGreaterThanOrEqual(3);
     expect(sample(after, 'fedintel_inbox_consumer_pending')).toBeGreaterThanOrEqual(0);
+    // Checkpoints every 500 ms here: the newest one is recent.
+    const age = await eventually(
+      async () => {
+        const a = sample(await scrape(vn), 'fedintel_audit_checkpoint_age_seconds');
+        return a >= 0 ? a : undefined;
+      },
+      20_000,
+      'a first audit checkpoint at VN',
+    );
+    expect(age).toBeLessThan(30);
+    expect([0, 1]).toContain(sample(after, 'fedintel_audit_checkpoint_witnessed'));
 
     const krAfter = await eventually(
       async () => {

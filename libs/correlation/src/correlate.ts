@@ -109,6 +109,33 @@ export function isOneEdit(a: string, b: string): boolean {
 }
 
 /**
+ * An index of `names` that finds, for any string, the names within one edit of it without
+ * comparing against each name: both strings share a "deletion variant" (the string itself or the
+ * string minus one character) exactly when they may be one edit apart; candidates are then
+ * confirmed with {@link isOneEdit}. Building costs O(Σ length²), a look-up O(length²).
+ */
+export function oneEditIndex(names: readonly string[]): (value: string) => string[] {
+  const variants = (v: string): string[] => {
+    const out = [v];
+    for (let i = 0; i < v.length; i++) out.push(v.slice(0, i) + v.slice(i + 1));
+    return out;
+  };
+  const index = new Map<string, Set<string>>();
+  for (const name of names) {
+    for (const v of variants(name)) {
+      const set = index.get(v) ?? new Set<string>();
+      set.add(name);
+      index.set(v, set);
+    }
+  }
+  return (value) => {
+    const found = new Set<string>();
+    for (const v of variants(value)) for (const n of index.get(v) ?? []) found.add(n);
+    return [...found].filter((n) => isOneEdit(value, n)).sort(byText);
+  };
+}
+
+/**
  * Correlates live source records into operator networks and successor flags.
  *
  * Graph: one node per aggregate; one edge per relation of a live source record whose target
@@ -292,6 +319,8 @@ export function correlate(
   const networkDomains = aggregates.filter(
     (a) => a.type === 'domain' && networkOf.has(aggregateKey(a.type, a.value)),
   );
+  const networkDomainByValue = new Map(networkDomains.map((k) => [k.value, k]));
+  const nearNetworkDomain = oneEditIndex(networkDomains.map((k) => k.value));
   const byStem = new Map<string, { agg: Aggregate; n: number }[]>();
   for (const k of networkDomains) {
     const nn = numberedName(k.value);
@@ -313,8 +342,9 @@ export function correlate(
         flag(d, best.agg, network, 'numbered-successor');
       }
     }
-    for (const k of networkDomains) {
-      if (k === d || k.firstSeen > d.firstSeen || !isOneEdit(d.value, k.value)) continue;
+    for (const value of nearNetworkDomain(d.value)) {
+      const k = networkDomainByValue.get(value) as Aggregate;
+      if (k === d || k.firstSeen > d.firstSeen) continue;
       const kn = numberedName(k.value);
       // Numbered names of one stem are the numbered rule's business (abc3 is not "one edit" of abc1).
       if (nn && kn && nn.stem === kn.stem && nn.suffix === kn.suffix) continue;

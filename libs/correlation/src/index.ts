@@ -16,6 +16,7 @@ export {
   isOneEdit,
   networkId,
   numberedName,
+  oneEditIndex,
   type Correlation,
   type IndicatorKey,
   type Network,

@@ -5,6 +5,7 @@ import {
   isOneEdit,
   networkId,
   numberedName,
+  oneEditIndex,
   type SourceRecord,
 } from '../src/index.js';
 import { NOW, rec, relate } from './factories.js';
@@ -163,5 +164,18 @@ describe('successor flags', () => {
     const next = rec('th', { value: 'toonkor124.com', firstSeen: '2026-11-15T00:00:00.000Z' });
     relate(next, 'successor-of', net.domainKr);
     expect(run([...Object.values(net), next]).successors).toEqual([]);
+  });
+});
+
+describe('one-edit index', () => {
+  it('finds exactly the names one insertion, deletion or substitution away', () => {
+    const near = oneEditIndex(['newtoki.com', 'toonkor123.com', 'ab.com']);
+    expect(near('newtok1.com')).toEqual(['newtoki.com']);
+    expect(near('newtokii.com')).toEqual(['newtoki.com']);
+    expect(near('ewtoki.com')).toEqual(['newtoki.com']);
+    expect(near('newtoki.com')).toEqual([]);
+    expect(near('ba.com')).toEqual([]); // a transposition is two edits
+    expect(near('toonkor123.co')).toEqual(['toonkor123.com']);
+    expect(near('unrelated.org')).toEqual([]);
   });
 });

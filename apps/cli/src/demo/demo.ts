@@ -55,6 +55,8 @@ export interface DemoOptions {
   log?: (line: string) => void;
   /** the compiled node entry; default `<repo>/dist/apps/node/src/main.js` */
   nodeEntry?: string;
+  /** the compiled hub entry; default `<repo>/dist/apps/hub/src/main.js` */
+  hubEntry?: string;
   /** reference data; default `<repo>/../shared/data` */
   sampleDataDir?: string;
   /** how long to wait for records to cross borders; default 60 s */
@@ -76,6 +78,21 @@ export interface DemoMemberInfo {
   tokensExpireAt: string;
 }
 
+/** Roles the demo issues a hub API token for. */
+export const HUB_DEMO_ROLES = ['hub-operator', 'auditor'] as const satisfies readonly ApiRole[];
+
+/** The hub application's entry in `federation.json`. */
+export interface DemoHubInfo {
+  api: string;
+  docs: string;
+  health: string;
+  httpPort: number;
+  database: string;
+  log: string;
+  tokens: Record<(typeof HUB_DEMO_ROLES)[number], string>;
+  tokensExpireAt: string;
+}
+
 /** The content of `<dataDir>/federation.json`: how scripts and tools reach the demo. */
 export interface FederationFile {
   dataDir: string;
@@ -88,7 +105,7 @@ export interface FederationFile {
     natsMonitorUrl: string | undefined;
     storeClientPort: number;
     storeNatsUrl: string;
-  };
+  } & DemoHubInfo;
   members: Record<string, DemoMemberInfo>;
 }
 
@@ -113,6 +130,8 @@ export interface RunningDemo {
   withheld: { origin: string; recipient: string; byReason: Record<string, number> }[];
   /** records created per member */
   created: Record<string, number>;
+  /** what the hub made of it: aggregates, cross-border networks, successor flags */
+  hubView: { aggregates: number; networks: number; successors: number };
   /** Stops the nodes (SIGTERM, SIGKILL after 5 s), then every nats-server. Idempotent. */
   stop(): Promise<void>;
 }
@@ -165,8 +184,11 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
   const memberIds = opts.members ?? DEFAULT_MEMBERS.map((m) => m.id);
   const root = opts.nodeEntry && opts.sampleDataDir ? undefined : repoRoot();
   const nodeEntry = opts.nodeEntry ?? join(root ?? '', 'dist/apps/node/src/main.js');
-  if (!existsSync(nodeEntry)) {
-    throw new Error(`compiled node not found at ${nodeEntry}: run "npm run build" first`);
+  const hubEntry = opts.hubEntry ?? join(root ?? repoRoot(), 'dist/apps/hub/src/main.js');
+  for (const entry of [nodeEntry, hubEntry]) {
+    if (!existsSync(entry)) {
+      throw new Error(`compiled application not found at ${entry}: run "npm run build" first`);
+    }
   }
   assertNatsServer();
   prepareDataDir(dataDir);
@@ -211,7 +233,7 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
     );
     checkAbort();
 
-    const ports = await freePorts(memberIds.length);
+    const ports = await freePorts(memberIds.length + 1);
     const info: Record<string, DemoMemberInfo> = {};
     const expires = new Date(now.getTime() + DEMO_TOKEN_TTL_SECONDS * 1000);
     for (const [i, id] of memberIds.entries()) {
@@ -256,8 +278,18 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
         tokensExpireAt: toRfc3339Ms(expires),
       };
     }
+    const hubInfo = await spawnHub({
+      fed,
+      brokers,
+      entry: hubEntry,
+      httpPort: ports[memberIds.length] ?? 0,
+      dataDir,
+      now,
+      expires,
+      nodes,
+    });
     await Promise.all(nodes.map((n) => waitHealthy(n)));
-    log(`nodes up: ${memberIds.join(', ')}`);
+    log(`nodes up: ${memberIds.join(', ')}; hub up at ${hubInfo.api}`);
     checkAbort();
 
     const federation: FederationFile = {
@@ -273,6 +305,7 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
           : undefined,
         storeClientPort: brokers.hubStore.clientPort,
         storeNatsUrl: brokers.hubAppCredentials.url,
+        ...hubInfo,
       },
       members: info,
     };
@@ -297,6 +330,15 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
       opts.deliveryTimeoutMs ?? 60_000,
       opts.signal,
     );
+    const hubView = await awaitHub(
+      hubInfo,
+      items.some((i) => i.key === 'net-successor'),
+      opts.deliveryTimeoutMs ?? 60_000,
+      opts.signal,
+    );
+    log(
+      `hub: ${hubView.aggregates} aggregates, ${hubView.networks} cross-border networks, ${hubView.successors} successor flags`,
+    );
     const file = join(dataDir, 'federation.json');
     writeFileSync(file, `${JSON.stringify(federation, null, 2)}\n`, { mode: 0o600 });
     return {
@@ -308,6 +350,7 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
         return { origin, recipient, byReason };
       }),
       created,
+      hubView,
       stop,
     };
   } catch (e) {
@@ -317,6 +360,95 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
     throw e;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Spawn the hub application (own SQLite file, hub keys, the hub store's NATS) and its tokens. */
+async function spawnHub(p: {
+  fed: Awaited<ReturnType<typeof provisionFederation>>;
+  brokers: Federation;
+  entry: string;
+  httpPort: number;
+  dataDir: string;
+  now: Date;
+  expires: Date;
+  nodes: NodeProcess[];
+}): Promise<DemoHubInfo> {
+  const keys = p.fed.members.hub?.keys;
+  const keysFile = p.fed.members.hub?.keysFile;
+  if (!keys || !keysFile) throw new Error('no hub keys provisioned');
+  const creds = p.brokers.hubAppCredentials;
+  const database = join(p.dataDir, 'hub.sqlite');
+  const url = `http://127.0.0.1:${p.httpPort}`;
+  const logFile = join(p.dataDir, 'hub.log');
+  const hub = spawnNode({
+    id: 'hub',
+    entry: p.entry,
+    url,
+    logFile,
+    env: {
+      FEDINTEL_HTTP_PORT: String(p.httpPort),
+      FEDINTEL_HTTP_HOST: '127.0.0.1',
+      FEDINTEL_DATABASE_URL: `sqlite:${database}`,
+      FEDINTEL_NATS_URL: creds.url,
+      FEDINTEL_NATS_USER: creds.user,
+      FEDINTEL_NATS_PASSWORD: creds.password,
+      FEDINTEL_KEYS_FILE: keysFile,
+      FEDINTEL_DIRECTORY_FILE: p.fed.directoryFile,
+      FEDINTEL_GOVERNANCE_KEYS_FILE: p.fed.governanceKeysFile,
+      FEDINTEL_HUB_PASS_INTERVAL_MS: '200',
+    },
+  });
+  p.nodes.push(hub);
+  const key = importPrivateKey(keys.api.privateJwk, 'Ed25519');
+  const tokens = {} as DemoHubInfo['tokens'];
+  for (const role of HUB_DEMO_ROLES) {
+    tokens[role] = await issueApiToken({
+      memberId: 'hub',
+      subject: `${role}.demo`,
+      roles: [role],
+      kid: keys.api.kid,
+      key,
+      now: p.now,
+      ttlSeconds: DEMO_TOKEN_TTL_SECONDS,
+    });
+  }
+  return {
+    api: `${url}/api/v1`,
+    docs: `${url}/docs`,
+    health: `${url}/health`,
+    httpPort: p.httpPort,
+    database,
+    log: logFile,
+    tokens,
+    tokensExpireAt: toRfc3339Ms(p.expires),
+  };
+}
+
+/** Poll the hub until it shows a network (and a successor flag when the sample has one). */
+async function awaitHub(
+  hub: DemoHubInfo,
+  expectSuccessor: boolean,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<RunningDemo['hubView']> {
+  const deadline = Date.now() + timeoutMs;
+  const view = { aggregates: 0, networks: 0, successors: 0 };
+  const count = async (path: string): Promise<number> => {
+    const r = await api(`${hub.api}${path}`, hub.tokens['hub-operator']);
+    return r.status === 200 ? (r.body as { items: unknown[] }).items.length : 0;
+  };
+  for (;;) {
+    try {
+      view.aggregates = await count('/aggregates?limit=500');
+      view.networks = await count('/networks?limit=500');
+      view.successors = await count('/successors?limit=500');
+    } catch {
+      // the next round asks again
+    }
+    const done = view.networks > 0 && (!expectSuccessor || view.successors > 0);
+    if (done || Date.now() > deadline || signal?.aborted) return view;
+    await sleep(250);
   }
 }
 
@@ -445,7 +577,7 @@ export function describeDemo(d: RunningDemo): string[] {
       .join(', ');
     if (c.received === undefined) {
       lines.push(
-        `  ${border}  ${String(c.sent).padStart(3)} records  [${why}]  sent to the hub's inbox (no hub application runs in the demo)`,
+        `  ${border}  ${String(c.sent).padStart(3)} records  [${why}]  aggregated by the hub`,
       );
     } else {
       const short =
@@ -472,9 +604,15 @@ export function describeDemo(d: RunningDemo): string[] {
       `  ${id.toUpperCase()}  API ${m.api}   docs ${m.docs}   (${d.created[id] ?? 0} own records)`,
     );
   }
+  const hub = d.federation.hub;
   lines.push(
     '',
-    `Endpoints, ports and API tokens (analyst, supervisor, auditor, admin): ${d.file}`,
+    `Hub (Interpol): API ${hub.api}   docs ${hub.docs}   ${d.hubView.aggregates} aggregates, ${d.hubView.networks} cross-border networks, ${d.hubView.successors} successor flags`,
+    `  curl -H "Authorization: Bearer $(jq -r '.hub.tokens["hub-operator"]' ${d.file})" ${hub.api}/networks`,
+  );
+  lines.push(
+    '',
+    `Endpoints, ports and API tokens (analyst, supervisor, auditor, admin; hub-operator, auditor at the hub): ${d.file}`,
     `Try: curl -H "X-Purpose: analysis" -H "Authorization: Bearer $(jq -r .members.vn.tokens.analyst ${d.file})" "${d.federation.members.vn?.api ?? '<vn api>'}/indicators?origin=kr"`,
   );
   return lines;

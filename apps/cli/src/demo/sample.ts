@@ -26,6 +26,7 @@ export interface IndicatorBody {
   scope: { addressees: string[] };
   relations?: { type: RelationType; target: string; targetOrigin: string }[];
   sharedNote?: string;
+  firstSeen?: string;
   local?: { caseReference?: string; notes?: string; sources?: string[] };
 }
 
@@ -250,7 +251,74 @@ export function buildSample(data: SampleData, members: string[], size: SampleSiz
       );
     }
   }
+  if (size === 'full') items.push(...hubNetworkItems(members));
   return items;
+}
+
+/**
+ * A cross-border operator network for the hub to find (docs/hub.md): KR reports the operator alias
+ * of `toonkor123.com`, VN reports the same domain paying into an IBAN, and a third member (TH, or
+ * VN without TH) reports the numbered successor `toonkor124.com`, first seen later. Each member
+ * scopes them to `all` at TLP:GREEN/AMBER H0/H1, so the hub aggregates them and passes them on.
+ */
+export function hubNetworkItems(members: string[]): SampleItem[] {
+  if (!members.includes('kr') || !members.includes('vn')) return [];
+  const third = members.includes('th') ? 'th' : 'vn';
+  const shared = (
+    member: string,
+    key: string,
+    body: Pick<IndicatorBody, 'type' | 'value' | 'tlp' | 'firstSeen'> & { subtype?: string },
+    links?: SampleItem['links'],
+  ): SampleItem => ({
+    key,
+    member,
+    body: {
+      ...base,
+      categories: ['webtoon'],
+      handling: { code: body.tlp === 'GREEN' ? 'H0' : 'H1' },
+      scope: { addressees: ['all'] },
+      ...body,
+      local: { caseReference: `${member.toUpperCase()}-DEMO-${key}` },
+    },
+    ...(links ? { links } : {}),
+  });
+  return [
+    shared('kr', 'net-domain', {
+      type: 'domain',
+      value: 'toonkor123.com',
+      tlp: 'GREEN',
+      firstSeen: '2026-09-01T00:00:00.000Z',
+    }),
+    shared(
+      'kr',
+      'net-alias',
+      { type: 'operator-alias', subtype: 'handle', value: '@toonkor_admin', tlp: 'AMBER' },
+      [{ type: 'operates', to: 'net-domain' }],
+    ),
+    shared('vn', 'net-iban', {
+      type: 'payment-account',
+      subtype: 'iban',
+      value: 'DE89 3704 0044 0532 0130 00',
+      tlp: 'AMBER',
+    }),
+    shared(
+      'vn',
+      'net-domain',
+      {
+        type: 'domain',
+        value: 'toonkor123.com',
+        tlp: 'GREEN',
+        firstSeen: '2026-09-10T00:00:00.000Z',
+      },
+      [{ type: 'pays-into', to: 'net-iban' }],
+    ),
+    shared(third, 'net-successor', {
+      type: 'domain',
+      value: 'toonkor124.com',
+      tlp: 'GREEN',
+      firstSeen: '2026-11-01T00:00:00.000Z',
+    }),
+  ];
 }
 
 function paymentItem(

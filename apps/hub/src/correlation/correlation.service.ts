@@ -3,7 +3,7 @@ import {
   aggregateKey,
   correlate,
   isLive,
-  isOneEdit,
+  oneEditIndex,
   numberedName,
   type Correlation,
   type SourceRecord,
@@ -101,11 +101,12 @@ export class CorrelationService {
         return n ? [`${n.stem}|${n.suffix}`] : [];
       }),
     );
+    const near = oneEditIndex(networkDomains);
     const candidates = (await this.store.domainNames()).filter((d) => {
       if (nodeKeys.has(aggregateKey('domain', d.value))) return false;
       const n = numberedName(d.value);
       if (n && stems.has(`${n.stem}|${n.suffix}`)) return true;
-      return networkDomains.some((k) => isOneEdit(d.value, k));
+      return near(d.value).length > 0;
     });
     if (candidates.length === 0) return first;
     const extra = await this.store.aggregatesByKeys(

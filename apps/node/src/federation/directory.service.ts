@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { renameSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   ProtocolError,
@@ -13,7 +13,7 @@ import {
   toRfc3339Ms,
 } from '../../../../libs/protocol/src/index.js';
 import { HUB, provisionStreams, streamPlan } from '../../../../libs/broker/src/index.js';
-import { readMemberKeyFile } from '../../../../libs/keystore/src/index.js';
+import { FederationFiles } from '../../../../libs/federation/src/index.js';
 import type { InboundMessage } from '../../../../libs/transport/src/index.js';
 import { NODE_CONFIG, type NodeConfig } from '../config/node.config.js';
 import { NodeStore } from '../persistence/node.store.js';
@@ -30,32 +30,12 @@ export function directoryMembers(f: FederationContext): string[] {
     .sort();
 }
 
-/** How a directory version reached the node. */
-export type DirectorySource = 'nats' | 'file';
-
 /** Result of offering a directory to the node. */
 export interface DirectoryOutcome {
   status: 'updated' | 'unchanged' | 'dead-lettered';
   version: number;
   code?: string;
 }
-
-interface FileStamp {
-  mtimeMs: number;
-  size: number;
-}
-
-function stamp(file: string): FileStamp | undefined {
-  try {
-    const s = statSync(file);
-    return { mtimeMs: s.mtimeMs, size: s.size };
-  } catch {
-    return undefined;
-  }
-}
-
-const sameStamp = (a: FileStamp | undefined, b: FileStamp | undefined) =>
-  a?.mtimeMs === b?.mtimeMs && a?.size === b?.size;
 
 /**
  * Keeps the node's view of the federation current without a restart:
@@ -73,8 +53,7 @@ const sameStamp = (a: FileStamp | undefined, b: FileStamp | undefined) =>
 export class DirectoryService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger(DirectoryService.name);
   private timer: NodeJS.Timeout | undefined;
-  private directoryStamp: FileStamp | undefined;
-  private keysStamp: FileStamp | undefined;
+  private readonly files: FederationFiles;
   private checking: Promise<void> | undefined;
   private lastFileError = '';
 
@@ -83,11 +62,14 @@ export class DirectoryService implements OnApplicationBootstrap, OnApplicationSh
     private readonly store: NodeStore,
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
     @Inject(NODE_NATS) private readonly nc: NatsConnection,
-  ) {}
+  ) {
+    this.files = new FederationFiles(federation, {
+      directoryFile: config.directoryFile,
+      keysFile: config.keysFile,
+    });
+  }
 
   onApplicationBootstrap(): void {
-    this.directoryStamp = stamp(this.config.directoryFile);
-    this.keysStamp = stamp(this.config.keysFile);
     if (this.config.directoryPollMs > 0) {
       this.timer = setInterval(() => void this.checkFiles(), this.config.directoryPollMs);
       this.timer.unref();
@@ -114,31 +96,13 @@ export class DirectoryService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async check(now: Date): Promise<void> {
-    const d = stamp(this.config.directoryFile);
-    if (!sameStamp(d, this.directoryStamp)) {
-      this.directoryStamp = d;
-      try {
-        const jws = readFileSync(this.config.directoryFile, 'utf8').trim();
-        await this.adopt(jws, 'file', now);
-        this.lastFileError = '';
-      } catch (e) {
-        this.fileError('directory', e);
-      }
-    }
-    const k = stamp(this.config.keysFile);
-    if (!sameStamp(k, this.keysStamp)) {
-      this.keysStamp = k;
-      try {
-        this.federation.replaceKeys(readMemberKeyFile(this.config.keysFile));
-        this.lastFileError = '';
-      } catch (e) {
-        this.fileError('keys', e);
-      }
-    }
+    const r = await this.files.check(now);
+    for (const e of r.errors) this.fileError(e);
+    if (r.errors.length === 0) this.lastFileError = '';
+    if (r.directoryVersion !== undefined) await this.provisionQuietly();
   }
 
-  private fileError(what: string, e: unknown): void {
-    const msg = `${what} file not adopted: ${e instanceof Error ? e.message : String(e)}`;
+  private fileError(msg: string): void {
     if (msg !== this.lastFileError) this.log.warn(msg);
     this.lastFileError = msg;
   }
@@ -153,7 +117,7 @@ export class DirectoryService implements OnApplicationBootstrap, OnApplicationSh
         );
       }
       const jws = Buffer.from(msg.data).toString('utf8').trim();
-      return await this.adopt(jws, 'nats', now);
+      return await this.adopt(jws, now);
     } catch (e) {
       if (!isProtocolError(e)) throw e;
       await this.store.addDeadLetter({
@@ -169,18 +133,22 @@ export class DirectoryService implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  private async adopt(jws: string, source: DirectorySource, now: Date): Promise<DirectoryOutcome> {
+  private async adopt(jws: string, now: Date): Promise<DirectoryOutcome> {
     const before = this.federation.directory.version;
     const next = await this.federation.updateDirectory(jws, now);
     if (next.version === before) return { status: 'unchanged', version: before };
-    if (source === 'nats') this.persist(jws);
+    this.persist(jws);
+    await this.provisionQuietly();
+    return { status: 'updated', version: next.version };
+  }
+
+  private async provisionQuietly(): Promise<void> {
     try {
       await this.provision();
     } catch (e) {
       // The leaf may be down; the next version or restart provisions again.
       this.log.warn(`stream provisioning failed: ${e instanceof Error ? e.message : String(e)}`);
     }
-    return { status: 'updated', version: next.version };
   }
 
   /** Write the adopted directory back to the configured file atomically (temp file + rename). */
@@ -190,7 +158,7 @@ export class DirectoryService implements OnApplicationBootstrap, OnApplicationSh
     try {
       writeFileSync(tmp, `${jws}\n`);
       renameSync(tmp, file);
-      this.directoryStamp = stamp(file);
+      this.files.noteDirectoryWritten();
     } catch (e) {
       this.log.warn(
         `directory v${this.federation.directory.version} adopted but not written to ${file}: ${e instanceof Error ? e.message : String(e)}`,

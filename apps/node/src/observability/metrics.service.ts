@@ -6,6 +6,7 @@ import { inboxStreamName } from '../../../../libs/broker/src/index.js';
 import { NODE_NATS } from '../federation/directory.service.js';
 import { FederationContext } from '../federation/federation.context.js';
 import { NodeStore } from '../persistence/node.store.js';
+import { AuditStore } from '../audit/audit.store.js';
 
 /** Durable consumer name of the node's inbox (bootstrap.ts). */
 export const INBOX_DURABLE = 'node';
@@ -37,6 +38,7 @@ export class MetricsService {
 
   constructor(
     private readonly nodeStore: NodeStore,
+    private readonly audit: AuditStore,
     private readonly federation: FederationContext,
     @Inject(NODE_NATS) private readonly nc: NatsConnection,
   ) {
@@ -113,6 +115,24 @@ export class MetricsService {
       registers,
       async collect() {
         this.set(await lag());
+      },
+    });
+    const newestCheckpoint = async () => (await this.audit.checkpoints(1, true))[0];
+    new Gauge({
+      name: 'fedintel_audit_checkpoint_age_seconds',
+      help: 'Age of the newest signed audit-log checkpoint (-1 before the first)',
+      registers,
+      async collect() {
+        const c = await newestCheckpoint();
+        this.set(c ? Math.max(0, (Date.now() - Date.parse(c.at)) / 1000) : -1);
+      },
+    });
+    new Gauge({
+      name: 'fedintel_audit_checkpoint_witnessed',
+      help: "1 when the hub's witness countersigned the newest audit-log checkpoint, else 0",
+      registers,
+      async collect() {
+        this.set((await newestCheckpoint())?.cosignature ? 1 : 0);
       },
     });
     new Gauge({

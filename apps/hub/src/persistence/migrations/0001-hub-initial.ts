@@ -47,6 +47,8 @@ export class HubInitial1764400000000 implements MigrationInterface {
       `CREATE TABLE hub_feed_item (
         member varchar(16) NOT NULL, type varchar(24) NOT NULL, value varchar(2048) NOT NULL,
         hash varchar(64) NOT NULL, PRIMARY KEY (member, type, value))`,
+      // The pass reads every member's item of a key at once.
+      `CREATE INDEX ix_hub_feed_item_key ON hub_feed_item (type, value)`,
       `CREATE TABLE hub_feed_message (
         member varchar(16) NOT NULL, seq varchar(20) NOT NULL, payload text NOT NULL,
         status varchar(16) NOT NULL, created_at varchar(24) NOT NULL, sent_at varchar(24),
