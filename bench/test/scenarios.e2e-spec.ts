@@ -21,7 +21,9 @@ describe('end-to-end benchmark scenarios (smoke)', () => {
       'exchange-postgres',
       'latency',
       'catchup',
+      'import',
       'hub',
+      'audit',
     ]);
   });
 

@@ -123,7 +123,8 @@ describe('fedctl import and export against a running node', () => {
       '--format',
       'misp',
       '--node',
-      node,
+      // federation.json gives the API URL; fedctl accepts it as well as the base URL.
+      `${node}/api/v1`,
       '--token',
       token,
     ]);

@@ -28,6 +28,7 @@ import { IngestService } from './ingest/ingest.service.js';
 import { FEDERATION_PUBLISHER } from './ingest/publisher.js';
 import { openHubDatabase } from './persistence/data-source.js';
 import { HUB_DATA_SOURCE, HubStore } from './persistence/hub.store.js';
+import { hubTaxiiParts } from './taxii/hub-taxii.parts.js';
 
 /** The hub application's own NATS connection (to the hub store, JetStream domain `hub`). */
 export const HUB_NATS = Symbol('HUB_NATS');
@@ -102,12 +103,13 @@ class HubLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 @Module({})
 export class HubModule {
   static forRoot(config: HubConfig, opts: { clock?: Clock } = {}): DynamicModule {
+    const taxii = hubTaxiiParts(); // TAXII 2.1 (off unless FEDINTEL_HUB_TAXII_CONFIG is set)
     return {
       module: HubModule,
       // Global, so that feature modules in `imports` (audit/) can inject the exported providers.
       global: true,
       imports: [HubAuditModule],
-      controllers: [HealthController, HubController, IngestController],
+      controllers: [HealthController, HubController, IngestController, ...taxii.controllers],
       providers: [
         { provide: HUB_CONFIG, useValue: config },
         { provide: HUB_CLOCK, useValue: opts.clock ?? (() => new Date()) },
@@ -156,6 +158,7 @@ export class HubModule {
         FeedRelay,
         HubQueryService,
         HubLifecycle,
+        ...taxii.providers,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],

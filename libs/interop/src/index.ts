@@ -8,3 +8,4 @@ export * from './stix-export.js';
 export * from './stix-import.js';
 export * from './misp.js';
 export * from './files.js';
+export * from './stix-hub.js';

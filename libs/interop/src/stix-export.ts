@@ -50,7 +50,7 @@ function fedintelIdentity(): StixObject {
   };
 }
 
-function memberIdentity(origin: string): StixObject {
+export function memberIdentity(origin: string): StixObject {
   return {
     type: 'identity',
     spec_version: '2.1',
@@ -117,7 +117,7 @@ export function patternString(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-interface Observable {
+export interface Observable {
   sco?: StixObject;
   /** Comparison expressions ANDed inside one observation expression. */
   comparisons: [string, string][];
@@ -125,7 +125,9 @@ interface Observable {
   infrastructure?: boolean;
 }
 
-function observableOf(r: IndicatorRecord): Observable {
+export function observableOf(
+  r: Pick<IndicatorRecord, 'type' | 'value' | 'subtype' | 'chain'>,
+): Observable {
   const one = (type: string, props: Record<string, string>, path: string): Observable => ({
     sco: { type, spec_version: '2.1', id: scoId(type, props), ...props },
     comparisons: Object.entries(props).map(([k, v]) => [`${path}:${k}`, v]),
@@ -166,7 +168,7 @@ function observableOf(r: IndicatorRecord): Observable {
   }
 }
 
-const TYPE_LABEL: Record<IndicatorRecord['type'], string> = {
+export const TYPE_LABEL: Record<IndicatorRecord['type'], string> = {
   domain: 'Piracy domain',
   url: 'Piracy URL',
   ip: 'Piracy server IP',

@@ -42,6 +42,7 @@ const SPECIFIC: Record<string, string> = {
   indicator: 'sdos/indicator.json',
   identity: 'sdos/identity.json',
   infrastructure: 'sdos/infrastructure.json',
+  'intrusion-set': 'sdos/intrusion-set.json',
   relationship: 'sros/relationship.json',
   'marking-definition': 'common/marking-definition.json',
   'extension-definition': 'common/extension-definition.json',

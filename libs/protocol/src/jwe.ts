@@ -235,9 +235,9 @@ const PRINTABLE_ASCII_NO_ESCAPE = /^[\x20-\x5b\x5d-\x7e]*$/;
 
 /**
  * Fast path of the strict parse for a JWE (about 1 MB for a large bundle): a JWE as written is
- * printable ASCII without any backslash, so native `JSON.parse` is accepted when
- * `JSON.stringify` gives the text back byte for byte (no duplicate key, no whitespace or
- * alternative spelling survives that). Anything else takes the strict parser, which decides.
+ * printable ASCII without any backslash, so native `JSON.parse` is accepted when it kept every
+ * member the text names (no duplicate member name). Anything else takes the strict parser,
+ * which decides; what the fast path accepts the strict parser accepts with the same value.
  */
 function fastJson(jwe: string | Uint8Array, maxBytes: number): unknown {
   let text: string;
@@ -251,12 +251,32 @@ function fastJson(jwe: string | Uint8Array, maxBytes: number): unknown {
     }
   }
   if (text.length > maxBytes || !PRINTABLE_ASCII_NO_ESCAPE.test(text)) return undefined;
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    return JSON.stringify(value) === text ? value : undefined;
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
+  // Without backslashes every '"' delimits a string, so '":' occurs exactly once per member
+  // name written as `"name":`. JSON.parse keeps one member per name: if it holds fewer members
+  // than the text names, a name was repeated. Whitespace before a colon also fails the
+  // comparison and takes the strict path (which decides), never the other way round.
+  return countMembers(value) === occurrences(text, '":') ? value : undefined;
+}
+
+function countMembers(v: unknown): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  if (Array.isArray(v)) return v.reduce((n: number, x) => n + countMembers(x), 0);
+  const o = v as Record<string, unknown>;
+  let n = 0;
+  for (const k of Object.keys(o)) n += 1 + countMembers(o[k]);
+  return n;
+}
+
+function occurrences(text: string, needle: string): number {
+  let n = 0;
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) n++;
+  return n;
 }
 
 interface PickedRecipient {

@@ -386,6 +386,29 @@ describe('base64url', () => {
     },
   );
 
+  it('accepts exactly the canonical last character of every 2- and 3-character tail', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (const prefix of ['Q', 'QU', 'QUJDRA', 'QUJDRAx']) {
+      for (const c of alphabet) {
+        const s = prefix + c;
+        if (s.length % 4 === 1) continue;
+        const canonical = Buffer.from(s, 'base64url').toString('base64url') === s;
+        let accepted = true;
+        try {
+          fromB64u(s);
+        } catch {
+          accepted = false;
+        }
+        expect([s, accepted]).toEqual([s, canonical]);
+      }
+    }
+  });
+
+  it('decodes a large string (a JWE ciphertext) to the same bytes', () => {
+    const big = Uint8Array.from({ length: 100_003 }, (_, i) => (i * 131) % 256);
+    expect(Buffer.from(fromB64u(toB64u(big))).equals(Buffer.from(big))).toBe(true);
+  });
+
   it('returns a copy that owns its buffer', () => {
     const b = fromB64u('AQID');
     expect(b.byteOffset).toBe(0);

@@ -105,6 +105,11 @@ export function parseListType(v: string): IndicatorType {
   return v as IndicatorType;
 }
 
+/** The node's base URL, given as such or as its API URL (`…/api/v1`, as federation.json has it). */
+export function nodeBase(url: string): string {
+  return url.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
+}
+
 function bar(done: number, total: number, rate: number): string {
   const width = 30;
   const filled = total === 0 ? width : Math.round((done / total) * width);
@@ -121,7 +126,7 @@ interface NodeImportResponse {
 
 async function post(o: ImportOptions, path: string, body: string): Promise<NodeImportResponse> {
   const f = o.fetch ?? fetch;
-  const url = `${o.node.replace(/\/+$/, '')}${path}`;
+  const url = `${nodeBase(o.node)}${path}`;
   let res: Response;
   try {
     res = await f(url, {
@@ -292,7 +297,7 @@ export async function exportIndicators(o: {
   if (o.type) params.set('type', parseListType(o.type));
   if (o.since) params.set('since', o.since);
   if (o.limit) params.set('limit', String(o.limit));
-  const url = `${o.node.replace(/\/+$/, '')}/api/v1/interop/export?${params.toString()}`;
+  const url = `${nodeBase(o.node)}/api/v1/interop/export?${params.toString()}`;
   let res: Response;
   try {
     res = await f(url, { headers: { Authorization: `Bearer ${o.token}` } });
