@@ -167,7 +167,7 @@ describe('fedctl tls', () => {
     ).rejects.toThrow();
   }, 30_000);
 
-  it('a TLS federation (hub core, hub store, one member leaf, mutual TLS on leaf links) carries a message from the member to the hub', async () => {
+  it('a TLS federation (hub core, hub store, one member leaf, mutual TLS on leaf links) carries a message from the member to the hub and refuses a leaf without a client certificate', async () => {
     const [
       hubClient = 0,
       hubLeaf = 0,
@@ -234,5 +234,32 @@ describe('fedctl tls', () => {
     );
     const [stored] = await readStream(hubApp, 'HUB_INBOX');
     expect(stored?.subject).toBe(subjectFor('kr', HUB, 'bundle'));
+
+    // A leaf with kr's valid password but no client certificate is refused by the hub's leaf port.
+    expect(hub.log()).not.toMatch(/certificate/i);
+    const [rogueClient] = await freePorts(1);
+    const rogue = await startNatsServer({
+      name: 'fed-rogue',
+      dir,
+      leafConnections: 0,
+      configText: [
+        `listen: "127.0.0.1:${rogueClient}"`,
+        'leafnodes { reconnect: 1, remotes [ {',
+        `  url: "nats-leaf://kr-leaf:kr-password-0123456789@127.0.0.1:${hubLeaf}"`,
+        `  tls { ca_file: "${join(certs, 'ca.pem')}" }`,
+        '} ] }',
+        '',
+      ].join('\n'),
+    });
+    servers.push(rogue);
+    await waitFor(
+      () =>
+        /certificate/i.test(hub.log().split('fed-rogue').join('')) ||
+        /certificate/i.test(rogue.log()),
+      20_000,
+      'the hub refusing a leaf without a client certificate',
+    );
+    const after = await hub.monitor<{ leafnodes?: number }>('/leafz');
+    expect(after.leafnodes).toBe(2);
   }, 90_000);
 });
