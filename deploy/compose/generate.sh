@@ -45,6 +45,16 @@ for m in $MEMBERS; do
   fedctl keys generate --member "$m" --out "$OUT/keys/$m.json" > "$OUT/keys/$m.public.json"
 done
 
+# 3b. Version 1 of the directory, signed by a fresh governance key kept outside every mounted
+#     folder (in a real federation the governance board does this offline, from the public halves).
+if [ ! -f "$OUT/directory/directory.jws" ]; then
+  KEYS="$OUT/keys/hub.public.json"
+  for m in $MEMBERS; do KEYS="$KEYS,$OUT/keys/$m.public.json"; done
+  fedctl directory init --federation fedintel-compose --keys "$KEYS" \
+    --countries hub=FR,kr=KR,vn=VN,th=TH --out "$OUT/governance"
+  cp "$OUT/governance/directory.jws" "$OUT/governance/governance-keys.json" "$OUT/directory/"
+fi
+
 # 4. Secrets as env files: NATS credentials from credentials.json, fresh database passwords.
 node - "$OUT" $MEMBERS <<'JS'
 const { readFileSync, writeFileSync } = require('node:fs');
@@ -71,7 +81,4 @@ for (const id of ['hub', ...members]) {
 JS
 
 echo "generated into $OUT"
-if [ ! -f "$OUT/directory/directory.jws" ]; then
-  echo "next: governance signs the directory with the public keys in $OUT/keys/*.public.json" \
-    "and puts directory.jws and governance-keys.json into $OUT/directory (docs/deployment.md)"
-fi
+echo "directory v1 in $OUT/directory; the governance private key is $OUT/governance/governance.private.json (keep it offline)"

@@ -219,3 +219,69 @@ export function describeChange(before: Directory, after: Directory): string[] {
   }
   return lines;
 }
+
+/** Input of {@link initialDirectory}. */
+export interface FoundingMember extends NewMember {
+  /** `member` by default; the hub's entry (id `hub`) gets role `hub` */
+  roles?: MemberRole[];
+}
+
+/**
+ * Version 1 of a federation's directory: the founding members (and the hub, id `hub`) with keys
+ * valid from `now`, no groups, and one federation-wide charter up to TLP:AMBER from `now` (bilateral
+ * agreements are added later, as governance signs them).
+ *
+ * @throws ProtocolError `DIRECTORY_INVALID` (bad ids, duplicate ids or kids, kid not a thumbprint)
+ */
+export async function initialDirectory(p: {
+  federation: string;
+  members: FoundingMember[];
+  now: Date;
+  charter?: { id: string; name: string };
+}): Promise<Directory> {
+  const at = toRfc3339Ms(p.now);
+  const seen = new Set<string>();
+  const members: Member[] = [];
+  for (const m of p.members) {
+    if (seen.has(m.id)) fail(`member "${m.id}" appears twice`);
+    seen.add(m.id);
+    await assertKid(m.signing, `${m.id} signing key`);
+    await assertKid(m.encryption, `${m.id} encryption key`);
+    members.push({
+      id: m.id,
+      country: m.country,
+      name: m.name,
+      roles: m.roles ?? [m.id === 'hub' ? 'hub' : 'member'],
+      status: 'active',
+      nats: { account: m.id.toUpperCase(), user: `${m.id}-leaf` },
+      keys: [
+        { kid: m.signing.kid, use: 'sig', jwk: m.signing.jwk, notBefore: at, status: 'active' },
+        {
+          kid: m.encryption.kid,
+          use: 'enc',
+          jwk: m.encryption.jwk,
+          notBefore: at,
+          status: 'active',
+        },
+      ],
+    });
+  }
+  const charter = p.charter ?? { id: 'charter', name: 'Federation charter' };
+  return checked({
+    federation: p.federation,
+    version: 1,
+    issuedAt: at,
+    members,
+    groups: [],
+    agreements: [
+      {
+        id: charter.id,
+        name: charter.name,
+        parties: ['*'],
+        types: ['*'],
+        maxTlp: 'AMBER',
+        validFrom: at,
+      },
+    ],
+  });
+}

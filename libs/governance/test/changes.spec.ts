@@ -8,7 +8,14 @@ import {
   toRfc3339Ms,
   type Directory,
 } from '../../protocol/src/index.js';
-import { addMember, describeChange, removeMember, revokeKey, rotateKey } from '../src/index.js';
+import {
+  addMember,
+  describeChange,
+  initialDirectory,
+  removeMember,
+  revokeKey,
+  rotateKey,
+} from '../src/index.js';
 
 const T0 = new Date('2026-11-01T00:00:00.000Z');
 const HOUR = 3600_000;
@@ -227,5 +234,34 @@ describe('directory changes', () => {
     expect(code(() => removeMember(out, 'vn', at(10)))).toBe('DIRECTORY_INVALID');
     expect(code(() => removeMember(d, 'hub', at(10)))).toBe('DIRECTORY_INVALID');
     expect(describeChange(d, out)).toContain('~ member vn: active -> removed');
+  });
+
+  it('version 1: founding members and the hub with keys from now, one charter up to AMBER', async () => {
+    const keys = async (id: string) => {
+      const sig = await generateSigningKey();
+      const enc = await generateEncryptionKey();
+      return {
+        id,
+        country: id === 'hub' ? 'FR' : id.toUpperCase(),
+        name: `${id} agency`,
+        signing: { kid: sig.kid, jwk: sig.publicJwk },
+        encryption: { kid: enc.kid, jwk: enc.publicJwk },
+      };
+    };
+    const founders = [await keys('kr'), await keys('vn'), await keys('hub')];
+    const d = await initialDirectory({ federation: 'fedintel-prod', members: founders, now: T0 });
+    expect(d.version).toBe(1);
+    expect(d.members.map((m) => [m.id, m.roles, m.status])).toEqual([
+      ['kr', ['member'], 'active'],
+      ['vn', ['member'], 'active'],
+      ['hub', ['hub'], 'active'],
+    ]);
+    expect(d.agreements).toEqual([
+      expect.objectContaining({ parties: ['*'], maxTlp: 'AMBER', validFrom: toRfc3339Ms(T0) }),
+    ]);
+    const dup = [founders[0]!, founders[0]!];
+    expect(await asyncCode(initialDirectory({ federation: 'x', members: dup, now: T0 }))).toBe(
+      'DIRECTORY_INVALID',
+    );
   });
 });

@@ -85,6 +85,8 @@ export const HUB_DEMO_ROLES = ['hub-operator', 'auditor'] as const satisfies rea
 export interface DemoHubInfo {
   api: string;
   docs: string;
+  /** TAXII 2.1 discovery URL (samples/interop/hub-taxii.json), when the sample config is present */
+  taxii?: string;
   health: string;
   httpPort: number;
   database: string;
@@ -287,6 +289,9 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
       now,
       expires,
       nodes,
+      taxiiConfig: [join(root ?? repoRoot(), 'samples/interop/hub-taxii.json')].find((f) =>
+        existsSync(f),
+      ),
     });
     await Promise.all(nodes.map((n) => waitHealthy(n)));
     log(`nodes up: ${memberIds.join(', ')}; hub up at ${hubInfo.api}`);
@@ -373,6 +378,8 @@ async function spawnHub(p: {
   now: Date;
   expires: Date;
   nodes: NodeProcess[];
+  /** TAXII collections config for the hub (the sample file), or undefined for none */
+  taxiiConfig?: string;
 }): Promise<DemoHubInfo> {
   const keys = p.fed.members.hub?.keys;
   const keysFile = p.fed.members.hub?.keysFile;
@@ -397,6 +404,7 @@ async function spawnHub(p: {
       FEDINTEL_DIRECTORY_FILE: p.fed.directoryFile,
       FEDINTEL_GOVERNANCE_KEYS_FILE: p.fed.governanceKeysFile,
       FEDINTEL_HUB_PASS_INTERVAL_MS: '200',
+      ...(p.taxiiConfig ? { FEDINTEL_HUB_TAXII_CONFIG: p.taxiiConfig } : {}),
     },
   });
   p.nodes.push(hub);
@@ -416,6 +424,7 @@ async function spawnHub(p: {
   return {
     api: `${url}/api/v1`,
     docs: `${url}/docs`,
+    ...(p.taxiiConfig ? { taxii: `${url}/taxii2/` } : {}),
     health: `${url}/health`,
     httpPort: p.httpPort,
     database,

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
@@ -16,6 +17,8 @@ import {
 import {
   addMember,
   describeChange,
+  initialDirectory,
+  type AnnouncedKey,
   removeMember,
   revokeKey,
   rotateKey,
@@ -149,6 +152,95 @@ export async function rotateKeyFile(p: {
   return next;
 }
 
+/** The public halves of a key file: a private key file or the public set `keys generate` prints. */
+function foundingKeys(file: string): {
+  id: string;
+  signing: AnnouncedKey;
+  encryption: AnnouncedKey;
+} {
+  const v = parseStrictJson(readText(file, '--keys')) as Record<string, unknown>;
+  if (v && typeof v === 'object' && 'signing' in v) {
+    const k = memberKeys(file);
+    return { id: k.memberId, signing: publicOf(k.signing), encryption: publicOf(k.encryption) };
+  }
+  const keys = (v as { keys?: { kid: string; use: string; jwk: OkpJwk }[] }).keys;
+  const id = (v as { memberId?: unknown }).memberId;
+  const sig = keys?.find((k) => k.use === 'sig');
+  const enc = keys?.find((k) => k.use === 'enc');
+  if (typeof id !== 'string' || !sig || !enc) {
+    throw new UsageError('--keys', `${file} is neither a key file nor a public key set`);
+  }
+  return {
+    id,
+    signing: { kid: sig.kid, jwk: sig.jwk },
+    encryption: { kid: enc.kid, jwk: enc.jwk },
+  };
+}
+
+/** `fedctl directory init`: governance keys and version 1 of the directory. */
+export async function initFederation(p: {
+  federation: string;
+  keyFiles: string[];
+  countries: string;
+  out: string;
+  now: Date;
+}): Promise<{ files: string[]; members: string[] }> {
+  const countries = new Map<string, string>();
+  for (const pair of p.countries
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const [id, cc] = pair.split('=');
+    if (!id || !cc || !/^[A-Z]{2}$/.test(cc)) {
+      throw new UsageError('--countries', `"${pair}" is not id=CC (e.g. kr=KR)`);
+    }
+    countries.set(id, cc);
+  }
+  const founders = p.keyFiles.map((f) => {
+    const k = foundingKeys(f);
+    const country = countries.get(k.id);
+    if (!country) throw new UsageError('--countries', `no country for ${k.id}`);
+    return { ...k, country, name: k.id === HUB ? 'Interpol hub' : `${k.id.toUpperCase()} agency` };
+  });
+  if (!founders.some((f) => f.id === HUB)) {
+    throw new UsageError('--keys', 'the hub\'s key file (member id "hub") is required');
+  }
+  const files = ['directory.jws', 'governance-keys.json', 'governance.private.json'].map((f) =>
+    join(p.out, f),
+  );
+  for (const f of files) {
+    if (existsSync(f)) throw new UsageError('--out', `${f} exists: a federation is founded once`);
+  }
+  const directory = await initialDirectory({
+    federation: p.federation,
+    members: founders.map((f) => ({
+      id: f.id,
+      country: f.country,
+      name: f.name,
+      signing: f.signing,
+      encryption: f.encryption,
+    })),
+    now: p.now,
+  });
+  const gov = await generateSigningKey();
+  const jws = await signDirectory(directory, {
+    kid: gov.kid,
+    key: importPrivateKey(gov.privateJwk, 'Ed25519'),
+  });
+  mkdirSync(p.out, { recursive: true });
+  writeAtomically(
+    files[2]!,
+    `${JSON.stringify({ kid: gov.kid, privateJwk: gov.privateJwk }, null, 2)}\n`,
+    0o600,
+  );
+  writeAtomically(
+    files[1]!,
+    `${JSON.stringify({ keys: [{ kid: gov.kid, jwk: gov.publicJwk }] }, null, 2)}\n`,
+  );
+  writeAtomically(files[0]!, `${jws}\n`);
+  return { files, members: directory.members.map((m) => m.id) };
+}
+
 /** Publish a signed directory to every active member through the hub's outboxes. */
 export async function publishDirectory(p: {
   jws: string;
@@ -234,7 +326,38 @@ export function registerDirectoryCommands(
 
   const dir = program
     .command('directory')
-    .description('the signed federation directory: show, change (governance), publish');
+    .description('the signed federation directory: init, show, change (governance), publish');
+
+  dir
+    .command('init')
+    .description(
+      'version 1 of a new federation: a governance key pair and the signed directory listing the ' +
+        'founding members and the hub (from their key files or public key files), one charter',
+    )
+    .requiredOption('--federation <name>', 'federation name, e.g. fedintel-asean')
+    .requiredOption(
+      '--keys <files>',
+      'comma-separated key files (fedctl keys generate: private files or their printed public halves), one per member and one for the hub',
+    )
+    .requiredOption('--countries <map>', 'id=CC pairs, e.g. kr=KR,vn=VN,th=TH,hub=FR')
+    .requiredOption(
+      '--out <dir>',
+      'writes directory.jws, governance-keys.json, governance.private.json (0600)',
+    )
+    .action(async (o: { federation: string; keys: string; countries: string; out: string }) => {
+      const r = await initFederation({
+        federation: o.federation,
+        keyFiles: o.keys
+          .split(',')
+          .map((f) => f.trim())
+          .filter(Boolean),
+        countries: o.countries,
+        out: o.out,
+        now: clock(),
+      });
+      for (const f of r.files) line(`wrote ${f}`);
+      line(`${o.federation} version 1: ${r.members.join(', ')}`);
+    });
 
   withGovernanceOptions(
     dir.command('show').description('verify and summarize the directory'),
