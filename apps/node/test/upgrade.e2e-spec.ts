@@ -77,6 +77,18 @@ describe('upgrading a node in place', () => {
       30_000,
       'r2 at VN',
     );
+    // KR's inbox keeps working after the restart: a record VN sends now is stored at KR.
+    const vnRes = await request(vn.url)
+      .post('/api/v1/indicators')
+      .set('Authorization', `Bearer ${await vn.token(['analyst'])}`)
+      .send(indicatorBody({ value: 'upgrade-from-vn.example', scope: { addressees: ['kr'] } }));
+    expect(vnRes.status).toBe(201);
+    const v1 = vnRes.body.indicator.id as string;
+    await eventually(
+      async () => ((await holds(kr, 'vn', v1)) ? true : undefined),
+      30_000,
+      'v1 at KR',
+    );
     const dead: { code: string }[] = await db(vn).query('SELECT code FROM dead_letter');
     expect(dead).toEqual([]);
     const seqs: { seq: string }[] = await db(vn).query(
