@@ -77,8 +77,18 @@ export function hubScenario(database: DatabaseKind): void {
 
     async function feedOf(id: string): Promise<Item[]> {
       const node = f.nodes[id]!;
+      // Reading the feed is a consultation: without a stated purpose nothing is read.
+      const refused = await request(node.url)
+        .get('/api/v1/feed?limit=500')
+        .set('Authorization', `Bearer ${await node.token(['analyst'])}`);
+      if (refused.status !== 400 || refused.body.error !== 'PURPOSE_REQUIRED') {
+        throw new Error(
+          `feed read without a purpose: ${refused.status} ${JSON.stringify(refused.body)}`,
+        );
+      }
       const res = await request(node.url)
         .get('/api/v1/feed?limit=500')
+        .set('X-Purpose', 'analysis')
         .set('Authorization', `Bearer ${await node.token(['analyst'])}`);
       if (res.status !== 200) throw new Error(JSON.stringify(res.body));
       return (res.body.items as { item: Item }[]).map((i) => i.item);

@@ -1,6 +1,7 @@
-import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Query, Req } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiPropertyOptional,
@@ -8,8 +9,10 @@ import {
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { Roles } from '../../../../libs/auth/src/index.js';
+import { Roles, type Actor } from '../../../../libs/auth/src/index.js';
 import { INDICATOR_TYPES } from '../../../../libs/protocol/src/index.js';
+import { AuditService } from '../audit/audit.service.js';
+import { Purpose } from '../audit/purpose.decorator.js';
 import { FeedService } from './feed.service.js';
 
 export class FeedQueryDto {
@@ -60,16 +63,33 @@ function decodeCursor(c: string | undefined): { type: string; value: string } | 
 @ApiBearerAuth()
 @Controller('api/v1/feed')
 export class FeedApiController {
-  constructor(private readonly feed: FeedService) {}
+  constructor(
+    private readonly feed: FeedService,
+    private readonly audit: AuditService,
+  ) {}
 
   @Get()
   @Roles('analyst', 'supervisor')
   @ApiOperation({ summary: 'Aggregated indicators from the hub feed (ordered by type, value)' })
   @ApiOkResponse({ description: '{ items: { type, value, item, seq, updatedAt }[], nextCursor }' })
-  async list(@Query() q: FeedQueryDto): Promise<unknown> {
+  @ApiHeader({
+    name: 'X-Purpose',
+    required: true,
+    description: 'why: investigation[:case-ref], analysis, ... (the read is logged)',
+  })
+  async list(
+    @Query() q: FeedQueryDto,
+    @Purpose() purpose: string,
+    @Req() req: { actor: Actor },
+  ): Promise<unknown> {
     const limit = q.limit ?? 50;
     const rows = await this.feed.page({ type: q.type }, decodeCursor(q.cursor), limit + 1);
     const items = rows.slice(0, limit);
+    // A consultation like any read of records: who, why, how much of the hub's feed (no values).
+    await this.audit.consulted(req.actor.subject, purpose, [], {
+      source: 'hub-feed',
+      items: items.length,
+    });
     const last = items[items.length - 1];
     return {
       items: items.map((r) => ({
