@@ -1,0 +1,70 @@
+import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+
+/** Where an application's database is: as in FEDINTEL_DATABASE_URL (+ FEDINTEL_DATABASE_SCHEMA). */
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string | undefined };
+
+/** What an application brings: its entities and its migrations, in order. */
+export interface Schema {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: MixedList<Function | string>;
+}
+
+/**
+ * A DataSource for a node or the hub. Migrations, never `synchronize`: a schema holding real cases
+ * changes only through reviewed migrations. One place for the driver settings both apps need.
+ */
+export function createDataSource(db: DatabaseConfig, schema: Schema): DataSource {
+  const common = {
+    entities: schema.entities,
+    migrations: schema.migrations,
+    migrationsRun: false,
+    synchronize: false,
+    logging: false,
+  };
+  if (db.kind === 'sqlite') {
+    return new DataSource({
+      ...common,
+      type: 'better-sqlite3',
+      database: db.path,
+      // WAL lets the API read while the receiver writes; NORMAL is durable at checkpoints in WAL.
+      prepareDatabase: (conn: { pragma(s: string): unknown }) => {
+        conn.pragma('journal_mode = WAL');
+        conn.pragma('synchronous = NORMAL');
+        conn.pragma('busy_timeout = 5000');
+        // 64 MiB of page cache instead of 2: UUID-keyed inserts touch pages all over the indexes,
+        // and with the default cache every bundle re-read them from the OS (docs/benchmarks.md).
+        conn.pragma('cache_size = -65536');
+      },
+    });
+  }
+  return new DataSource({
+    ...common,
+    type: 'postgres',
+    url: db.url,
+    schema: db.schema,
+    // The migrations and the stores' raw SQL name tables unqualified: without this search_path
+    // they would land in (and read from) `public`, not the application's own schema.
+    extra: db.schema ? { max: 10, options: `-c search_path="${db.schema}"` } : { max: 10 },
+  });
+}
+
+/** Initialize, create the PostgreSQL schema when one is configured, and run pending migrations. */
+export async function openDatabase(db: DatabaseConfig, schema: Schema): Promise<DataSource> {
+  if (db.kind === 'postgres' && db.schema) {
+    const bootstrap = new DataSource({ type: 'postgres', url: db.url });
+    await bootstrap.initialize();
+    try {
+      await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS "${db.schema}"`);
+    } finally {
+      await bootstrap.destroy();
+    }
+  }
+  const ds = createDataSource(db, schema);
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'all' });
+  return ds;
+}
