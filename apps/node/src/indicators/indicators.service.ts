@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import {
   canonicalize,
   evaluateDisclosure,
@@ -17,6 +16,7 @@ import {
   type Relation,
   type Reliability,
   type Tlp,
+  uuidv7,
 } from '../../../../libs/protocol/src/index.js';
 import { FederationContext } from '../federation/federation.context.js';
 import {
@@ -251,7 +251,7 @@ export class IndicatorsService {
     actor: string,
     now = new Date(),
   ): Promise<{ indicator: IndicatorView; sharing: SharingOutcome[] }> {
-    const record = this.buildRecord(input, { id: randomUUID(), version: 1, status: 'active' }, now);
+    const record = this.buildRecord(input, { id: uuidv7(now.getTime()), version: 1, status: 'active' }, now);
     return this.persist(record, input.local ?? {}, actor, now);
   }
 
@@ -268,7 +268,7 @@ export class IndicatorsService {
       try {
         const record = this.buildRecord(
           input,
-          { id: randomUUID(), version: 1, status: 'active' },
+          { id: uuidv7(now.getTime()), version: 1, status: 'active' },
           now,
         );
         const { outbox } = await this.plan(record, now);
