@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { MERKLE_HASH_LENGTH, emptyRoot, nodeHash } from '../../protocol/src/index.js';
 import { AuditError } from './errors.js';
+import { fastNodeHash } from './hash.js';
 
 /**
  * The log's RFC 9162 tree, over stored node hashes. `node(level, index)` is the hash of the complete
@@ -218,7 +219,7 @@ export class Frontier {
     for (;;) {
       const left = this.edge[l];
       if (left === undefined) break;
-      carry = nodeHash(left, carry);
+      carry = fastNodeHash(left, carry);
       this.edge[l] = undefined;
       l++;
       out.push({ level: l, index: Math.floor(size / pow2(l)) - 1, hash: carry });
@@ -235,7 +236,7 @@ export class Frontier {
     for (;;) {
       const left = this.edge[l];
       if (left === undefined) break;
-      carry = nodeHash(left, carry);
+      carry = fastNodeHash(left, carry);
       this.edge[l] = undefined;
       l++;
     }
@@ -248,7 +249,7 @@ export class Frontier {
     let acc: Uint8Array | undefined;
     for (const h of this.edge) {
       if (h === undefined) continue;
-      acc = acc === undefined ? h : nodeHash(h, acc);
+      acc = acc === undefined ? h : fastNodeHash(h, acc);
     }
     return acc ?? emptyRoot();
   }

@@ -217,9 +217,10 @@ export function registerAuditCommands(
         const base = join(o.out, `audit-${m.log}-${m.size}`);
         const out = createWriteStream(`${base}.jsonl`);
         let n = 0;
-        for await (const l of fetchEntryLines(api, m.size)) {
-          if (!out.write(`${l}\n`)) await new Promise<void>((r) => out.once('drain', r));
-          n++;
+        for await (const ls of fetchEntryLines(api, m.size)) {
+          const block = ls.map((l) => `${l}\n`).join('');
+          if (!out.write(block)) await new Promise<void>((r) => out.once('drain', r));
+          n += ls.length;
         }
         await new Promise<void>((resolve, reject) =>
           out.end((e?: Error | null) => (e ? reject(e) : resolve())),
