@@ -15,6 +15,7 @@ import { AuditInboundController } from './audit/audit.inbound.controller.js';
 import { AuditService } from './audit/audit.service.js';
 import { AuditStore } from './audit/audit.store.js';
 import { CheckpointPublisher } from './audit/checkpoint.publisher.js';
+import { ExpirySweep } from './audit/expiry.sweep.js';
 import { AUTH_OPTIONS, AuthGuard, type AuthOptions } from '../../../libs/auth/src/index.js';
 import { apiAudience } from '../../../libs/keystore/src/index.js';
 import { NODE_CONFIG, type NodeConfig } from './config/node.config.js';
@@ -139,6 +140,7 @@ export class NodeModule {
         AuditStore,
         AuditService,
         CheckpointPublisher,
+        ExpirySweep,
         ...interop.providers,
         {
           provide: AUTH_OPTIONS,

@@ -7,3 +7,5 @@ export * from './witness.js';
 export * from './verify.js';
 export * from './reconcile.js';
 export * from './export-verify.js';
+export * from './sql-store.js';
+export * from './audit-log.js';

@@ -105,6 +105,12 @@ class NodeEnv {
   @Max(36500)
   FEDINTEL_AUDIT_RETENTION_DAYS: number = 1095;
 
+  /** How often expired records are swept and logged as erasures (docs/audit.md, "Retention"). */
+  @IsInt()
+  @Min(100)
+  @Max(86400000)
+  FEDINTEL_EXPIRY_SWEEP_INTERVAL_MS: number = 60000;
+
   /** TAXII 2.1 server configuration (JSON, docs/interop.md); absent: no TAXII server. */
   @IsOptional()
   @IsString()
@@ -131,7 +137,11 @@ export interface NodeConfig {
   readonly directoryPollMs: number;
   readonly metricsToken: string | undefined;
   readonly logLevel: string;
-  readonly audit: { readonly checkpointIntervalMs: number; readonly retentionDays: number };
+  readonly audit: {
+    readonly checkpointIntervalMs: number;
+    readonly retentionDays: number;
+    readonly expirySweepIntervalMs: number;
+  };
   readonly taxiiConfigFile: string | undefined;
 }
 
@@ -146,6 +156,7 @@ const INT_VARS = [
   'FEDINTEL_RELAY_INTERVAL_MS',
   'FEDINTEL_AUDIT_CHECKPOINT_INTERVAL_MS',
   'FEDINTEL_AUDIT_RETENTION_DAYS',
+  'FEDINTEL_EXPIRY_SWEEP_INTERVAL_MS',
   'FEDINTEL_DIRECTORY_POLL_MS',
 ];
 
@@ -195,6 +206,7 @@ export function loadNodeConfig(env: Record<string, string | undefined> = process
     audit: Object.freeze({
       checkpointIntervalMs: parsed.FEDINTEL_AUDIT_CHECKPOINT_INTERVAL_MS,
       retentionDays: parsed.FEDINTEL_AUDIT_RETENTION_DAYS,
+      expirySweepIntervalMs: parsed.FEDINTEL_EXPIRY_SWEEP_INTERVAL_MS,
     }),
     taxiiConfigFile: parsed.FEDINTEL_TAXII_CONFIG,
   });

@@ -251,7 +251,11 @@ export class IndicatorsService {
     actor: string,
     now = new Date(),
   ): Promise<{ indicator: IndicatorView; sharing: SharingOutcome[] }> {
-    const record = this.buildRecord(input, { id: uuidv7(now.getTime()), version: 1, status: 'active' }, now);
+    const record = this.buildRecord(
+      input,
+      { id: uuidv7(now.getTime()), version: 1, status: 'active' },
+      now,
+    );
     return this.persist(record, input.local ?? {}, actor, now);
   }
 
@@ -285,12 +289,14 @@ export class IndicatorsService {
         errors.push({ index, code, message: e instanceof Error ? e.message : String(e) });
       }
     }
-    if (items.length > 0) await this.store.saveOwnVersions(items);
-    await this.audit.versionsIssued(
-      actor,
-      items.map((i) => i.record),
-      now,
-    );
+    if (items.length > 0) {
+      const events = this.audit.versionsIssuedEvents(
+        actor,
+        items.map((i) => i.record),
+        now,
+      );
+      await this.audit.within(events, (audit) => this.store.saveOwnVersions(items, audit));
+    }
     this.relay.kick();
     return { created: items.length, errors };
   }
@@ -303,15 +309,13 @@ export class IndicatorsService {
   ): Promise<{ indicator: IndicatorView; sharing: SharingOutcome[] }> {
     const { outbox, outcomes } = await this.plan(record, now);
     const recordText = canonicalize(record);
-    await this.store.saveOwnVersion({
-      record,
-      recordText,
-      local,
-      actor,
-      now: toRfc3339Ms(now),
-      outbox,
-    });
-    await this.audit.versionsIssued(actor, [record], now);
+    const events = this.audit.versionsIssuedEvents(actor, [record], now);
+    await this.audit.within(events, (audit) =>
+      this.store.saveOwnVersion(
+        { record, recordText, local, actor, now: toRfc3339Ms(now), outbox },
+        audit,
+      ),
+    );
     this.relay.kick();
     this.log.debug(`${record.id} v${record.version} queued for ${outbox.length} recipient(s)`);
     return {

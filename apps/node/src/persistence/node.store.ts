@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { IndicatorRecord, LocalFields } from '../../../../libs/protocol/src/index.js';
+import type { AuditHook } from '../../../../libs/audit/src/index.js';
 import {
   DeadLetterRow,
   InboundBundleRow,
@@ -202,15 +203,18 @@ export class NodeStore {
   }
 
   /** Store a new version of an own indicator and its outbox projections in one transaction. */
-  async saveOwnVersion(p: {
-    record: IndicatorRecord;
-    recordText: string;
-    local: LocalFields;
-    actor: string;
-    now: string;
-    outbox: OutboxProjection[];
-  }): Promise<void> {
-    await this.saveOwnVersions([p]);
+  async saveOwnVersion(
+    p: {
+      record: IndicatorRecord;
+      recordText: string;
+      local: LocalFields;
+      actor: string;
+      now: string;
+      outbox: OutboxProjection[];
+    },
+    audit?: AuditHook,
+  ): Promise<void> {
+    await this.saveOwnVersions([p], audit);
   }
 
   /** Bulk form of {@link saveOwnVersion}: one transaction for many records. */
@@ -223,6 +227,7 @@ export class NodeStore {
       now: string;
       outbox: OutboxProjection[];
     }[],
+    audit?: AuditHook,
   ): Promise<void> {
     await this.ds.transaction(async (m) => {
       await this.insertVersions(
@@ -260,6 +265,7 @@ export class NodeStore {
         })),
       );
       await this.insertOutboxItems(m, outbox);
+      await audit?.(m);
     });
   }
 
@@ -456,6 +462,7 @@ export class NodeStore {
       createdAt: string;
     },
     itemIds: number[],
+    audit?: AuditHook,
   ): Promise<void> {
     const seq = padSeq(b.seq);
     await this.ds.transaction(async (m) => {
@@ -473,6 +480,7 @@ export class NodeStore {
           [seq, ...ids],
         );
       }
+      await audit?.(m);
     });
   }
 
@@ -501,11 +509,21 @@ export class NodeStore {
     );
   }
 
-  async markAcknowledged(addressee: string, seq: bigint, receiptJson: string): Promise<boolean> {
-    const r = await this.ds
-      .getRepository(OutboxBundleRow)
-      .update({ addressee, seq: padSeq(seq) }, { status: 'acknowledged', receiptJson });
-    return (r.affected ?? 0) > 0;
+  /** The partner's receipt for a bundle; `audit` runs in the same transaction when it matched. */
+  async markAcknowledged(
+    addressee: string,
+    seq: bigint,
+    receiptJson: string,
+    audit?: AuditHook,
+  ): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const r = await m
+        .getRepository(OutboxBundleRow)
+        .update({ addressee, seq: padSeq(seq) }, { status: 'acknowledged', receiptJson });
+      const ok = (r.affected ?? 0) > 0;
+      if (ok) await audit?.(m);
+      return ok;
+    });
   }
 
   async outboxStats(): Promise<{
@@ -548,16 +566,19 @@ export class NodeStore {
   }
 
   /** Store the accepted records of one bundle, its sequence entry and any gap, atomically. */
-  async storeReceivedBundle(p: {
-    origin: string;
-    seq: bigint;
-    root: string;
-    count: number;
-    kid: string;
-    receivedAt: string;
-    records: ReceivedRecord[];
-    gap: { from: bigint; to: bigint } | null;
-  }): Promise<void> {
+  async storeReceivedBundle(
+    p: {
+      origin: string;
+      seq: bigint;
+      root: string;
+      count: number;
+      kid: string;
+      receivedAt: string;
+      records: ReceivedRecord[];
+      gap: { from: bigint; to: bigint } | null;
+    },
+    audit?: AuditHook,
+  ): Promise<void> {
     await this.ds.transaction(async (m) => {
       await m.insert(InboundBundleRow, {
         origin: p.origin,
@@ -601,6 +622,7 @@ export class NodeStore {
           at: p.receivedAt,
         })),
       );
+      await audit?.(m);
     });
   }
 
@@ -633,16 +655,24 @@ export class NodeStore {
     }
   }
 
-  async addDeadLetter(d: DeadLetterInput): Promise<void> {
+  /** Keep a refused message; `audit` (its rejection entry) runs in the same transaction. */
+  async addDeadLetter(d: DeadLetterInput, audit?: AuditHook): Promise<void> {
     const bytes = Buffer.from(d.data.subarray(0, MAX_DEAD_LETTER_BYTES));
-    await this.ds.getRepository(DeadLetterRow).insert({
-      subject: d.subject.slice(0, 255),
-      origin: d.origin,
-      code: d.code.slice(0, 32),
-      detail: d.detail.slice(0, 4000),
-      size: d.data.length,
-      data: bytes.toString('base64'),
-      receivedAt: d.receivedAt,
+    const insert = async (m: EntityManager): Promise<void> => {
+      await m.getRepository(DeadLetterRow).insert({
+        subject: d.subject.slice(0, 255),
+        origin: d.origin,
+        code: d.code.slice(0, 32),
+        detail: d.detail.slice(0, 4000),
+        size: d.data.length,
+        data: bytes.toString('base64'),
+        receivedAt: d.receivedAt,
+      });
+    };
+    if (!audit) return insert(this.ds.manager);
+    await this.ds.transaction(async (m) => {
+      await insert(m);
+      await audit(m);
     });
   }
 
@@ -705,6 +735,35 @@ export class NodeStore {
 
   async setState(key: string, value: string): Promise<void> {
     await this.ds.getRepository(NodeStateRow).upsert({ key, value }, ['key']);
+  }
+
+  // ---- expiry ----------------------------------------------------------------------------------
+
+  /**
+   * Active records (current versions) past their `validUntil` that the expiry sweep has not named
+   * yet: those that expired in (since, now], and those stored since `since` already expired.
+   */
+  async expiredSince(
+    since: string,
+    now: string,
+    m: EntityManager = this.ds.manager,
+  ): Promise<{ origin: string; id: string; version: number }[]> {
+    const rows = (await this.exec(
+      m,
+      `SELECT origin, record_id, version FROM indicator
+        WHERE status = 'active' AND valid_until <= ? AND (valid_until > ? OR updated_at > ?)
+        ORDER BY valid_until, origin, record_id`,
+      [now, since, since],
+    )) as { origin: string; record_id: string; version: number | string }[];
+    return rows.map((r) => ({ origin: r.origin, id: r.record_id, version: Number(r.version) }));
+  }
+
+  /** Move the expiry sweep's mark to `now`; `audit` (its erasure entries) in the same transaction. */
+  async markExpirySwept(key: string, now: string, audit?: AuditHook): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      await m.getRepository(NodeStateRow).upsert({ key, value: now }, ['key']);
+      await audit?.(m);
+    });
   }
 
   async countIndicators(origin?: string): Promise<number> {

@@ -122,23 +122,28 @@ export class InboundService {
           accepted.push({ record, text, proofJson });
         }
       }
-      await this.store.storeReceivedBundle({
-        origin: header.origin,
-        seq,
-        root: header.root,
-        count: header.count,
-        kid: opened.kid,
-        receivedAt,
-        records: accepted,
-        gap,
-      });
-      await this.audit.received(
+      const events = this.audit.receivedEvents(
         header.origin,
         header.seq,
         header.root,
         accepted.map((a) => a.record),
         rejectedRecords,
         now,
+      );
+      await this.audit.within(events, (audit) =>
+        this.store.storeReceivedBundle(
+          {
+            origin: header.origin,
+            seq,
+            root: header.root,
+            count: header.count,
+            kid: opened.kid,
+            receivedAt,
+            records: accepted,
+            gap,
+          },
+          audit,
+        ),
       );
       await this.sendReceipt({
         v: 1,
@@ -154,15 +159,20 @@ export class InboundService {
       return { status: 'stored', accepted: accepted.length, rejected: rejected.length };
     } catch (e) {
       if (!isProtocolError(e)) throw e; // transient (database, broker): redeliver
-      await this.store.addDeadLetter({
-        subject: msg.subject,
-        origin: msg.origin || null,
-        code: e.code,
-        detail: e.message,
-        data: msg.data,
-        receivedAt: toRfc3339Ms(now),
-      });
-      await this.audit.rejectedMessage(msg.origin || null, e.code, now);
+      const rejection = this.audit.rejectedMessageEvents(msg.origin || null, e.code, now);
+      await this.audit.within(rejection, (audit) =>
+        this.store.addDeadLetter(
+          {
+            subject: msg.subject,
+            origin: msg.origin || null,
+            code: e.code,
+            detail: e.message,
+            data: msg.data,
+            receivedAt: toRfc3339Ms(now),
+          },
+          audit,
+        ),
+      );
       this.log.warn(`dead-lettered ${msg.subject} #${msg.seq}: ${e.code} ${e.message}`);
       return { status: 'dead-lettered', accepted: 0, rejected: 0, code: e.code };
     }
@@ -196,10 +206,7 @@ export class InboundService {
           `receipt from ${receipt.from} to ${receipt.to} on ${msg.subject}`,
         );
       }
-      const ok = await this.store.markAcknowledged(receipt.from, BigInt(receipt.seq), jws);
-      if (!ok)
-        throw new ProtocolError('BUNDLE_MALFORMED', `receipt for unknown bundle #${receipt.seq}`);
-      await this.audit.acknowledged(
+      const events = this.audit.acknowledgedEvents(
         receipt.from,
         receipt.seq,
         receipt.root,
@@ -207,6 +214,11 @@ export class InboundService {
         receipt.rejected.length,
         now,
       );
+      const ok = await this.audit.within(events, (audit) =>
+        this.store.markAcknowledged(receipt.from, BigInt(receipt.seq), jws, audit),
+      );
+      if (!ok)
+        throw new ProtocolError('BUNDLE_MALFORMED', `receipt for unknown bundle #${receipt.seq}`);
       return { status: 'stored', accepted: 1, rejected: 0 };
     } catch (e) {
       if (!isProtocolError(e)) throw e;

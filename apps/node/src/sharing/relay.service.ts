@@ -171,19 +171,23 @@ export class RelayService implements OnApplicationShutdown {
           }
           const payload = await encryptTo(bundle.bytes, recipients);
           const msgId = `${this.federation.memberId}.${addressee}.${seq}`;
-          await this.store.saveBundle(
-            {
-              addressee,
-              seq,
-              msgId,
-              payload,
-              root: bundle.header.root,
-              count: items.length,
-              createdAt: toRfc3339Ms(at),
-            },
-            items.map((i) => i.id),
+          await this.audit.within(
+            (m) => this.audit.disclosureEvents(m, addressee, seq, bundle.header.root, at),
+            (audit) =>
+              this.store.saveBundle(
+                {
+                  addressee,
+                  seq,
+                  msgId,
+                  payload,
+                  root: bundle.header.root,
+                  count: items.length,
+                  createdAt: toRfc3339Ms(at),
+                },
+                items.map((i) => i.id),
+                audit,
+              ),
           );
-          await this.audit.disclosed(addressee, seq, bundle.header.root, at);
           await inFlight.add(this.publish(addressee, seq, msgId, payload, now));
           bundles++;
           records += items.length;
