@@ -258,7 +258,7 @@ export async function runHub(opts: ScenarioOptions = {}): Promise<Result> {
     });
     const get = async (path: string): Promise<{ items: { id: string }[] }> => {
       const res = await fetch(`http://127.0.0.1:${port}/api/v1${path}`, {
-        headers: { authorization: `Bearer ${token}` },
+        headers: { authorization: `Bearer ${token}`, 'x-purpose': 'analysis' },
       });
       if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
       return (await res.json()) as { items: { id: string }[] };

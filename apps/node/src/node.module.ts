@@ -10,7 +10,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamPublisher } from '../../../libs/transport/src/index.js';
-import { AuditController } from './audit/audit.controller.js';
+import { AuditController, AuditLog } from '../../../libs/audit/src/index.js';
 import { AuditInboundController } from './audit/audit.inbound.controller.js';
 import { AuditService } from './audit/audit.service.js';
 import { AuditStore } from './audit/audit.store.js';
@@ -139,6 +139,7 @@ export class NodeModule {
         NodeLifecycle,
         AuditStore,
         AuditService,
+        { provide: AuditLog, useExisting: AuditService },
         CheckpointPublisher,
         ExpirySweep,
         ...interop.providers,

@@ -9,3 +9,6 @@ export * from './reconcile.js';
 export * from './export-verify.js';
 export * from './sql-store.js';
 export * from './audit-log.js';
+export * from './purpose.decorator.js';
+export * from './audit.dto.js';
+export * from './audit.controller.js';

@@ -92,8 +92,10 @@ export async function startHubFederation(
     },
     token,
     async get(path, roles) {
+      // Operator reads state a purpose (docs/audit.md); the refusal is tested on its own.
       return request(url)
         .get(path)
+        .set('X-Purpose', 'supervision:HUB-TEST-1')
         .set('Authorization', `Bearer ${await token(roles)}`);
     },
   };

@@ -474,6 +474,11 @@ export function hubScenario(database: DatabaseKind): void {
         .get('/api/v1/networks')
         .set('Authorization', `Bearer ${memberToken}`);
       expect(foreign.status).toBe(401);
+      const unstated = await request(hub.url)
+        .get('/api/v1/networks')
+        .set('Authorization', `Bearer ${await hub.token(['hub-operator'])}`);
+      expect(unstated.status).toBe(400);
+      expect(unstated.body).toMatchObject({ error: 'PURPOSE_REQUIRED' });
       expect((await hub.get('/api/v1/aggregates?cursor=bogus')).body).toMatchObject({
         statusCode: 400,
         error: 'BAD_CURSOR',

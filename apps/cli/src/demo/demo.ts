@@ -444,7 +444,7 @@ async function awaitHub(
   const deadline = Date.now() + timeoutMs;
   const view = { aggregates: 0, networks: 0, successors: 0 };
   const count = async (path: string): Promise<number> => {
-    const r = await api(`${hub.api}${path}`, hub.tokens['hub-operator']);
+    const r = await api(`${hub.api}${path}`, hub.tokens['hub-operator'], { purpose: 'analysis' });
     return r.status === 200 ? (r.body as { items: unknown[] }).items.length : 0;
   };
   for (;;) {
@@ -617,7 +617,7 @@ export function describeDemo(d: RunningDemo): string[] {
   lines.push(
     '',
     `Hub (Interpol): API ${hub.api}   docs ${hub.docs}   ${d.hubView.aggregates} aggregates, ${d.hubView.networks} cross-border networks, ${d.hubView.successors} successor flags`,
-    `  curl -H "Authorization: Bearer $(jq -r '.hub.tokens["hub-operator"]' ${d.file})" ${hub.api}/networks`,
+    `  curl -H "Authorization: Bearer $(jq -r '.hub.tokens["hub-operator"]' ${d.file})" -H 'X-Purpose: analysis' ${hub.api}/networks`,
   );
   lines.push(
     '',

@@ -20,6 +20,7 @@ import { HUB_CLOCK, type Clock } from '../config/hub.config.js';
 import { FederationContext } from '../federation/federation.context.js';
 import type { FeedPayload } from '../feed/feed.payload.js';
 import { HubStore, type FeedItemChange, type IndicatorKeyValue } from '../persistence/hub.store.js';
+import { HubAuditService } from '../audit/hub-audit.service.js';
 
 /** Keys recomputed per pass (and so items per feed message at most). */
 export const PASS_KEYS = 500;
@@ -42,6 +43,7 @@ export class AggregationService {
     private readonly store: HubStore,
     private readonly federation: FederationContext,
     @Inject(HUB_CLOCK) private readonly clock: Clock,
+    private readonly audit: HubAuditService,
   ) {}
 
   /** Called after each pass that changed something (correlation snapshot, feed relay). */
@@ -99,9 +101,11 @@ export class AggregationService {
     const now = this.clock();
     const directory = this.federation.directory;
     const groups = new Map<string, SourceRecord[]>();
+    const current = new Map<string, IndicatorRecord>();
     for (const k of keys) groups.set(aggregateKey(k.type, k.value), []);
     for (const text of await this.store.recordTextsForKeys(keys)) {
       const record = JSON.parse(text) as IndicatorRecord;
+      current.set(`${record.origin}/${record.id}`, record);
       groups
         .get(aggregateKey(record.type, record.value))
         ?.push({ record, country: this.country(record.origin) });
@@ -116,6 +120,7 @@ export class AggregationService {
     const held = await this.store.feedHashes(keys);
     const feedChanges: FeedItemChange[] = [];
     const feedMessages: { member: string; seq: bigint; payload: string }[] = [];
+    const feeds: { member: string; seq: bigint; upserts: Aggregate[]; removals: number }[] = [];
     const issuedAt = toRfc3339Ms(now);
     for (const member of this.members()) {
       const upserts: Aggregate[] = [];
@@ -156,15 +161,26 @@ export class AggregationService {
       const jws = await signCompact(canonicalBytes(payload), 'feed', this.federation.signingKey);
       const jwe = await encryptTo(Buffer.from(jws, 'utf8'), recipients);
       feedMessages.push({ member, seq, payload: jwe });
+      feeds.push({ member, seq, upserts, removals: removals.length });
     }
-    await this.store.applyPass({
-      processed: keys,
-      aggregates,
+    // What each aggregate combined before the pass, for the log's combination and erasure entries.
+    const before = new Map(
+      (await this.store.aggregatesByKeys(keys)).map((a) => [aggregateKey(a.type, a.value), a]),
+    );
+    const events = this.audit.passEvents({
+      before,
+      after: aggregates,
       removed,
-      feedChanges,
-      feedMessages,
-      at: issuedAt,
+      current,
+      feeds,
+      now,
     });
+    await this.audit.within(events, (hook) =>
+      this.store.applyPass(
+        { processed: keys, aggregates, removed, feedChanges, feedMessages, at: issuedAt },
+        hook,
+      ),
+    );
     for (const l of this.listeners) l();
     return keys.length;
   }

@@ -1,15 +1,25 @@
 import { Module } from '@nestjs/common';
+import { AuditController, AuditLog } from '../../../../libs/audit/src/index.js';
+import { HubAuditService } from './hub-audit.service.js';
+import { HubAuditStore } from './hub-audit.store.js';
 import { WitnessController, WitnessInboundController } from './witness.controller.js';
 import { WitnessService } from './witness.service.js';
 import { WitnessStore } from './witness.store.js';
 
 /**
- * The hub's audit part: the checkpoint witness. Imported by HubModule; uses its exported
- * FederationContext, database and publisher.
+ * The hub's audit part: its own tamper-evident log with the auditor API (the same routes as a
+ * node's, libs/audit AuditController) and the checkpoint witness. Imported by HubModule; uses
+ * its exported FederationContext, database and publisher.
  */
 @Module({
-  controllers: [WitnessInboundController, WitnessController],
-  providers: [WitnessStore, WitnessService],
-  exports: [WitnessService],
+  controllers: [WitnessInboundController, WitnessController, AuditController],
+  providers: [
+    WitnessStore,
+    WitnessService,
+    HubAuditStore,
+    HubAuditService,
+    { provide: AuditLog, useExisting: HubAuditService },
+  ],
+  exports: [WitnessService, HubAuditService],
 })
 export class HubAuditModule {}

@@ -75,6 +75,18 @@ class HubEnv {
   @Max(3600000)
   FEDINTEL_HUB_SWEEP_INTERVAL_MS: number = 60000;
 
+  /** How often the hub signs a checkpoint of its own audit log (when it grew). */
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  FEDINTEL_HUB_AUDIT_CHECKPOINT_INTERVAL_MS: number = 60000;
+
+  /** The hub's audit entries older than this are pruned (docs/audit.md, "Retention"). */
+  @IsInt()
+  @Min(1)
+  @Max(36500)
+  FEDINTEL_HUB_AUDIT_RETENTION_DAYS: number = 1095;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug'])
   FEDINTEL_LOG_LEVEL: string = 'info';
 }
@@ -95,6 +107,7 @@ export interface HubConfig {
   readonly oidc: { readonly jwksUrl: string; readonly issuer: string | undefined } | undefined;
   readonly passIntervalMs: number;
   readonly sweepIntervalMs: number;
+  readonly audit: { readonly checkpointIntervalMs: number; readonly retentionDays: number };
   readonly logLevel: string;
 }
 
@@ -107,6 +120,8 @@ const INT_VARS = [
   'FEDINTEL_HTTP_PORT',
   'FEDINTEL_HUB_PASS_INTERVAL_MS',
   'FEDINTEL_HUB_SWEEP_INTERVAL_MS',
+  'FEDINTEL_HUB_AUDIT_CHECKPOINT_INTERVAL_MS',
+  'FEDINTEL_HUB_AUDIT_RETENTION_DAYS',
 ];
 
 /** Validate `env` once into a frozen, typed config. Throws {@link ConfigError} naming the variables. */
@@ -148,6 +163,10 @@ export function loadHubConfig(env: Record<string, string | undefined> = process.
       : undefined,
     passIntervalMs: parsed.FEDINTEL_HUB_PASS_INTERVAL_MS,
     sweepIntervalMs: parsed.FEDINTEL_HUB_SWEEP_INTERVAL_MS,
+    audit: Object.freeze({
+      checkpointIntervalMs: parsed.FEDINTEL_HUB_AUDIT_CHECKPOINT_INTERVAL_MS,
+      retentionDays: parsed.FEDINTEL_HUB_AUDIT_RETENTION_DAYS,
+    }),
     logLevel: parsed.FEDINTEL_LOG_LEVEL,
   });
 }

@@ -7,6 +7,7 @@ import {
   openBundle,
   signReceipt,
   toRfc3339Ms,
+  type IndicatorRecord,
   type Receipt,
 } from '../../../../libs/protocol/src/index.js';
 import { HUB, subjectFor } from '../../../../libs/broker/src/index.js';
@@ -14,6 +15,7 @@ import type { InboundMessage } from '../../../../libs/transport/src/index.js';
 import { HUB_CLOCK, type Clock } from '../config/hub.config.js';
 import { FederationContext } from '../federation/federation.context.js';
 import { HubStore, type AcceptedRecord } from '../persistence/hub.store.js';
+import { HubAuditService } from '../audit/hub-audit.service.js';
 import { FEDERATION_PUBLISHER, type FederationPublisher } from './publisher.js';
 
 /** Largest inbound message accepted (bytes); larger ones are dead-lettered unread. */
@@ -44,6 +46,7 @@ export class IngestService {
     private readonly federation: FederationContext,
     @Inject(FEDERATION_PUBLISHER) private readonly publisher: FederationPublisher,
     @Inject(HUB_CLOCK) private readonly clock: Clock,
+    private readonly audit: HubAuditService,
   ) {}
 
   /** Called after each stored bundle (the aggregation pass subscribes to run at once). */
@@ -102,6 +105,7 @@ export class IngestService {
       );
       const accepted: AcceptedRecord[] = [];
       const rejected: { index: number; code: string }[] = [];
+      const rejectedRecords: { record: IndicatorRecord; code: string }[] = [];
       const receivedAt = toRfc3339Ms(now);
       const nowMs = now.getTime();
       const proofs = opened.proofs ?? [];
@@ -130,6 +134,7 @@ export class IngestService {
         }
         if (code) {
           rejected.push({ index, code });
+          rejectedRecords.push({ record, code });
           await this.store.addDeadLetter({
             subject: msg.subject,
             origin: header.origin,
@@ -143,16 +148,29 @@ export class IngestService {
           stored.set(record.id, record.version);
         }
       }
-      await this.store.storeAcceptedBundle({
-        origin: header.origin,
-        seq,
-        root: header.root,
-        count: header.count,
-        kid: opened.kid,
-        receivedAt,
-        records: accepted,
-        gap,
-      });
+      const events = this.audit.receivedEvents(
+        header.origin,
+        header.seq,
+        header.root,
+        accepted.map((a) => a.record),
+        rejectedRecords,
+        now,
+      );
+      await this.audit.within(events, (hook) =>
+        this.store.storeAcceptedBundle(
+          {
+            origin: header.origin,
+            seq,
+            root: header.root,
+            count: header.count,
+            kid: opened.kid,
+            receivedAt,
+            records: accepted,
+            gap,
+          },
+          hook,
+        ),
+      );
       for (const l of this.listeners) l();
       await this.sendReceipt({
         v: 1,
@@ -168,14 +186,20 @@ export class IngestService {
       return { status: 'stored', accepted: accepted.length, rejected: rejected.length };
     } catch (e) {
       if (!isProtocolError(e)) throw e; // transient (database, broker): redeliver
-      await this.store.addDeadLetter({
-        subject: msg.subject,
-        origin: msg.origin || null,
-        code: e.code,
-        detail: e.message,
-        data: msg.data,
-        receivedAt: toRfc3339Ms(now),
-      });
+      const rejection = this.audit.rejectedMessageEvents(msg.origin || null, e.code, now);
+      await this.audit.within(rejection, (hook) =>
+        this.store.addDeadLetter(
+          {
+            subject: msg.subject,
+            origin: msg.origin || null,
+            code: e.code,
+            detail: e.message,
+            data: msg.data,
+            receivedAt: toRfc3339Ms(now),
+          },
+          hook,
+        ),
+      );
       this.log.warn(`dead-lettered ${msg.subject} #${msg.seq}: ${e.code} ${e.message}`);
       return { status: 'dead-lettered', accepted: 0, rejected: 0, code: e.code };
     }

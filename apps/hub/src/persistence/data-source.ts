@@ -3,8 +3,12 @@ import { createDataSource, openDatabase } from '../../../../libs/persistence/src
 import type { HubConfig } from '../config/hub.config.js';
 import { HUB_ENTITIES } from './entities.js';
 import { HubInitial1764400000000 } from './migrations/0001-hub-initial.js';
+import { HubAudit1764500000000 } from './migrations/0002-hub-audit.js';
 
-const HUB_SCHEMA = { entities: HUB_ENTITIES, migrations: [HubInitial1764400000000] };
+const HUB_SCHEMA = {
+  entities: HUB_ENTITIES,
+  migrations: [HubInitial1764400000000, HubAudit1764500000000],
+};
 
 /** The hub's DataSource (libs/persistence), not yet initialized. */
 export function createHubDataSource(db: HubConfig['database']): DataSource {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MoreThan, type DataSource, type EntityManager } from 'typeorm';
+import type { AuditHook } from '../../../../libs/audit/src/index.js';
 import type { Aggregate } from '../../../../libs/correlation/src/index.js';
 import type { IndicatorRecord } from '../../../../libs/protocol/src/index.js';
 import {
@@ -159,16 +160,19 @@ export class HubStore {
    * only when newer), its sequence entry and any gap, and mark the affected keys (old and new
    * value of an updated record) for recomputation: all in one transaction.
    */
-  async storeAcceptedBundle(p: {
-    origin: string;
-    seq: bigint;
-    root: string;
-    count: number;
-    kid: string;
-    receivedAt: string;
-    records: AcceptedRecord[];
-    gap: { from: bigint; to: bigint } | null;
-  }): Promise<void> {
+  async storeAcceptedBundle(
+    p: {
+      origin: string;
+      seq: bigint;
+      root: string;
+      count: number;
+      kid: string;
+      receivedAt: string;
+      records: AcceptedRecord[];
+      gap: { from: bigint; to: bigint } | null;
+    },
+    audit?: AuditHook,
+  ): Promise<void> {
     await this.ds.transaction(async (m) => {
       await m.insert(HubInboundBundleRow, {
         origin: p.origin,
@@ -246,6 +250,7 @@ export class HubStore {
         );
         await this.markDirty([...old, ...part.map((r) => r.record)], m);
       }
+      await audit?.(m);
     });
   }
 
@@ -262,16 +267,24 @@ export class HubStore {
     }
   }
 
-  async addDeadLetter(d: DeadLetterInput): Promise<void> {
+  /** Keep a refused message; `audit` (its rejection entry) runs in the same transaction. */
+  async addDeadLetter(d: DeadLetterInput, audit?: AuditHook): Promise<void> {
     const bytes = Buffer.from(d.data.subarray(0, MAX_DEAD_LETTER_BYTES));
-    await this.ds.getRepository(HubDeadLetterRow).insert({
-      subject: d.subject.slice(0, 255),
-      origin: d.origin,
-      code: d.code.slice(0, 32),
-      detail: d.detail.slice(0, 4000),
-      size: d.data.length,
-      data: bytes.toString('base64'),
-      receivedAt: d.receivedAt,
+    const insert = async (m: EntityManager): Promise<void> => {
+      await m.getRepository(HubDeadLetterRow).insert({
+        subject: d.subject.slice(0, 255),
+        origin: d.origin,
+        code: d.code.slice(0, 32),
+        detail: d.detail.slice(0, 4000),
+        size: d.data.length,
+        data: bytes.toString('base64'),
+        receivedAt: d.receivedAt,
+      });
+    };
+    if (!audit) return insert(this.ds.manager);
+    await this.ds.transaction(async (m) => {
+      await insert(m);
+      await audit(m);
     });
   }
 
@@ -358,14 +371,17 @@ export class HubStore {
    * Apply one aggregation pass atomically: new or changed aggregates, vanished ones, each member's
    * feed items, the feed messages that carry those changes, and the processed dirty keys.
    */
-  async applyPass(p: {
-    processed: readonly DirtyKey[];
-    aggregates: readonly Aggregate[];
-    removed: readonly IndicatorKeyValue[];
-    feedChanges: readonly FeedItemChange[];
-    feedMessages: readonly { member: string; seq: bigint; payload: string }[];
-    at: string;
-  }): Promise<void> {
+  async applyPass(
+    p: {
+      processed: readonly DirtyKey[];
+      aggregates: readonly Aggregate[];
+      removed: readonly IndicatorKeyValue[];
+      feedChanges: readonly FeedItemChange[];
+      feedMessages: readonly { member: string; seq: bigint; payload: string }[];
+      at: string;
+    },
+    audit?: AuditHook,
+  ): Promise<void> {
     await this.ds.transaction(async (m) => {
       for (const k of p.removed) {
         await this.q(
@@ -439,6 +455,7 @@ export class HubStore {
           m,
         );
       }
+      await audit?.(m);
     });
   }
 

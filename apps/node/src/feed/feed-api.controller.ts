@@ -12,7 +12,7 @@ import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-va
 import { Roles, type Actor } from '../../../../libs/auth/src/index.js';
 import { INDICATOR_TYPES } from '../../../../libs/protocol/src/index.js';
 import { AuditService } from '../audit/audit.service.js';
-import { Purpose } from '../audit/purpose.decorator.js';
+import { Purpose } from '../../../../libs/audit/src/index.js';
 import { FeedService } from './feed.service.js';
 
 export class FeedQueryDto {

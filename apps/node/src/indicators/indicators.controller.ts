@@ -13,7 +13,7 @@ import {
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
 import { normalizeIndicator, type IndicatorType } from '../../../../libs/protocol/src/index.js';
 import { Roles, type Actor } from '../../../../libs/auth/src/index.js';
-import { Purpose } from '../audit/purpose.decorator.js';
+import { Purpose } from '../../../../libs/audit/src/index.js';
 import {
   BulkCreateDto,
   CreateIndicatorDto,

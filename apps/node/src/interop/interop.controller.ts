@@ -13,7 +13,7 @@ import {
   type ImportDefaults,
 } from '../../../../libs/interop/src/index.js';
 import { Roles, type Actor } from '../../../../libs/auth/src/index.js';
-import { Purpose } from '../audit/purpose.decorator.js';
+import { Purpose } from '../../../../libs/audit/src/index.js';
 import { ImportRowsPipe, type ImportRows } from './import-rows.pipe.js';
 import { InteropErrorFilter } from './interop-error.filter.js';
 import { ExportQueryDto, ImportItemsDto, ImportQueryDto } from './interop.dto.js';

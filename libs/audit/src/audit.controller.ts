@@ -10,15 +10,15 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuditError } from '../../../../libs/audit/src/index.js';
-import { Roles, type Actor } from '../../../../libs/auth/src/index.js';
+import { Roles, type Actor } from '../../auth/src/index.js';
+import { AuditLog } from './audit-log.js';
+import { AuditError } from './errors.js';
 import {
   AuditQueryDto,
   ConsistencyQueryDto,
   ExportQueryDto,
   InclusionQueryDto,
 } from './audit.dto.js';
-import { AuditService } from './audit.service.js';
 
 type Req = { actor: Actor };
 type Res = {
@@ -54,7 +54,9 @@ export class AuditHttpFilter implements ExceptionFilter {
 }
 
 /**
- * The auditor's REST API: read-only, `auditor` role only; every call is itself logged.
+ * The auditor's REST API of a log (the node's and the hub's, same routes): read-only, `auditor`
+ * role only; every call is itself logged. An app provides its log as `AuditLog`
+ * (`{ provide: AuditLog, useExisting: ItsAuditService }`).
  */
 @ApiTags('audit')
 @ApiBearerAuth()
@@ -62,7 +64,7 @@ export class AuditHttpFilter implements ExceptionFilter {
 @UseFilters(AuditHttpFilter)
 @Controller('api/v1/audit')
 export class AuditController {
-  constructor(private readonly audit: AuditService) {}
+  constructor(private readonly audit: AuditLog) {}
 
   @Get('entries')
   @ApiOperation({ summary: 'Log entries by time, actor, operation, record, partner, agreement' })

@@ -1,0 +1,303 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { aggregateKey, type Aggregate } from '../../../../libs/correlation/src/index.js';
+import { toRfc3339Ms, type IndicatorRecord } from '../../../../libs/protocol/src/index.js';
+import { AuditLog, recordRef, type AuditEvent } from '../../../../libs/audit/src/index.js';
+import { HUB } from '../../../../libs/broker/src/index.js';
+import { HUB_CONFIG, type HubConfig } from '../config/hub.config.js';
+import { FederationContext } from '../federation/federation.context.js';
+import { HubAuditStore } from './hub-audit.store.js';
+
+const PRUNE_EVERY_MS = 6 * 3600 * 1000;
+const MEMBER = /^[a-z][a-z0-9-]{0,31}$/;
+const UUID = /^[0-9a-f-]{36}$/;
+
+/** A record version as the log names it. */
+export interface RecordVersion {
+  origin: string;
+  id: string;
+  version: number;
+}
+
+/**
+ * How an aggregate is named in the log without its value: base64url SHA-256 of its key
+ * (`type` and normalized value). An auditor who holds a value computes the same digest to find
+ * the aggregate's entries; the log itself never holds the value.
+ */
+export function aggregateDigest(type: string, value: string): string {
+  return createHash('sha256')
+    .update(aggregateKey(type as never, value), 'utf8')
+    .digest('base64url');
+}
+
+function refs(rs: readonly RecordVersion[]): string[] {
+  return rs.map((r) => recordRef(r.origin, r.id, r.version));
+}
+
+/** Every `{origin, id, version}` in an API response (aggregate sources, networks, records). */
+export function recordsIn(value: unknown, out = new Map<string, RecordVersion>(), depth = 0) {
+  if (depth > 8 || typeof value !== 'object' || value === null) return out;
+  if (Array.isArray(value)) {
+    for (const v of value) recordsIn(v, out, depth + 1);
+    return out;
+  }
+  const o = value as Record<string, unknown>;
+  if (
+    typeof o.origin === 'string' &&
+    MEMBER.test(o.origin) &&
+    typeof o.id === 'string' &&
+    UUID.test(o.id) &&
+    typeof o.version === 'number' &&
+    Number.isSafeInteger(o.version) &&
+    o.version > 0
+  ) {
+    out.set(recordRef(o.origin, o.id, o.version), {
+      origin: o.origin,
+      id: o.id,
+      version: o.version,
+    });
+  }
+  for (const v of Object.values(o)) recordsIn(v, out, depth + 1);
+  return out;
+}
+
+/**
+ * The hub's own tamper-evident log (docs/audit.md, "The hub's log"): libs/audit's AuditLog over
+ * the hub's database, signed with the hub's federation key. Receipts, rejections, combinations,
+ * erasures and disclosures (feed messages) are written inside the transaction of the operation;
+ * consultations and the auditor's calls on their own. A checkpoint is signed every
+ * FEDINTEL_HUB_AUDIT_CHECKPOINT_INTERVAL_MS when the log grew.
+ */
+@Injectable()
+export class HubAuditService
+  extends AuditLog
+  implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown
+{
+  private readonly logger = new Logger('audit');
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private lastPrune = 0;
+
+  constructor(
+    store: HubAuditStore,
+    federation: FederationContext,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+  ) {
+    const logger = new Logger('audit');
+    super(store, {
+      logId: HUB,
+      get signingKey() {
+        return federation.signingKey;
+      },
+      get directoryJws() {
+        return federation.directoryJws;
+      },
+      retentionDays: config.audit.retentionDays,
+      logger: { log: (m) => logger.log(m), error: (m) => logger.error(m) },
+    });
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.load();
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => this.tick(), this.config.audit.checkpointIntervalMs);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+    await this.flush();
+  }
+
+  private tick(): void {
+    if (this.running) return;
+    this.running = this.checkpointPass()
+      .catch((e: unknown) => {
+        this.logger.warn(`checkpoint pass failed: ${e instanceof Error ? e.message : String(e)}`);
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+
+  /** Prune when due, then sign a checkpoint if the log grew. */
+  async checkpointPass(now = new Date()): Promise<void> {
+    if (now.getTime() - this.lastPrune > PRUNE_EVERY_MS) {
+      this.lastPrune = now.getTime();
+      await this.prune(now);
+    }
+    await this.checkpoint(now);
+  }
+
+  // ---- ingest ------------------------------------------------------------------------------
+
+  /** A member's bundle stored (receipt) and the records of it refused (rejection, by code). */
+  receivedEvents(
+    origin: string,
+    seq: string,
+    root: string,
+    accepted: readonly IndicatorRecord[],
+    rejected: readonly { record: IndicatorRecord; code: string }[],
+    now: Date,
+  ): AuditEvent[] {
+    const at = toRfc3339Ms(now);
+    const bundle = { seq, root };
+    const out: AuditEvent[] = [
+      {
+        at,
+        actor: origin,
+        op: 'receipt',
+        partner: origin,
+        bundle,
+        records: refs(accepted),
+        detail: { accepted: accepted.length, rejected: rejected.length },
+      },
+    ];
+    const byCode = new Map<string, string[]>();
+    for (const r of rejected) {
+      byCode.set(r.code, [...(byCode.get(r.code) ?? []), ...refs([r.record])]);
+    }
+    for (const [code, rs] of byCode) {
+      out.push({
+        at,
+        actor: origin,
+        op: 'rejection',
+        partner: origin,
+        bundle,
+        reason: code,
+        records: rs,
+      });
+    }
+    return out;
+  }
+
+  /** A whole message refused (signature, replay, misaddressed...), with its code. */
+  rejectedMessageEvents(origin: string | null, code: string, now: Date): AuditEvent[] {
+    const partner = origin && MEMBER.test(origin) ? origin : undefined;
+    return [
+      {
+        at: toRfc3339Ms(now),
+        actor: partner ?? 'unknown',
+        op: 'rejection',
+        ...(partner ? { partner } : {}),
+        reason: /^[A-Za-z0-9_.:-]{1,64}$/.test(code) ? code : 'INVALID',
+      },
+    ];
+  }
+
+  // ---- aggregation ---------------------------------------------------------------------------
+
+  /**
+   * One aggregation pass: a `combination` entry per aggregate it created, changed or removed
+   * (the aggregate by digest, the records it now combines by reference), an `erasure` entry for
+   * the records that left an aggregate because they were retracted or expired, and a
+   * `disclosure` entry per feed message committed for a member.
+   */
+  passEvents(p: {
+    before: ReadonlyMap<string, Aggregate>;
+    after: readonly Aggregate[];
+    removed: readonly { type: string; value: string }[];
+    current: ReadonlyMap<string, IndicatorRecord>;
+    feeds: readonly { member: string; seq: bigint; upserts: Aggregate[]; removals: number }[];
+    now: Date;
+  }): AuditEvent[] {
+    const at = toRfc3339Ms(p.now);
+    const out: AuditEvent[] = [];
+    const left = new Map<string, RecordVersion[]>();
+    const leaving = (before: Aggregate | undefined, kept: readonly RecordVersion[]) => {
+      if (!before) return;
+      const still = new Set(kept.map((k) => `${k.origin}/${k.id}`));
+      for (const s of before.sources) {
+        if (still.has(`${s.origin}/${s.id}`)) continue;
+        const rec = p.current.get(`${s.origin}/${s.id}`);
+        // A record not found under this key moved to another aggregate (its value changed):
+        // that is a combination elsewhere, not an erasure.
+        const reason = !rec
+          ? undefined
+          : rec.status === 'retracted'
+            ? 'retraction'
+            : Date.parse(rec.validUntil) <= p.now.getTime()
+              ? 'expiry'
+              : undefined;
+        if (reason) left.set(reason, [...(left.get(reason) ?? []), s]);
+      }
+    };
+    for (const a of p.after) {
+      const key = aggregateKey(a.type, a.value);
+      const before = p.before.get(key);
+      leaving(before, a.sources);
+      out.push({
+        at,
+        actor: 'system',
+        op: 'combination',
+        reason: before ? 'changed' : 'created',
+        records: refs(a.sources),
+        detail: { aggregate: aggregateDigest(a.type, a.value), sources: a.sources.length },
+      });
+    }
+    for (const k of p.removed) {
+      const key = aggregateKey(k.type as never, k.value);
+      leaving(p.before.get(key), []);
+      out.push({
+        at,
+        actor: 'system',
+        op: 'combination',
+        reason: 'removed',
+        records: [],
+        detail: { aggregate: aggregateDigest(k.type, k.value), sources: 0 },
+      });
+    }
+    for (const [reason, rs] of left) {
+      out.push({
+        at,
+        actor: 'system',
+        op: 'erasure',
+        reason,
+        records: refs(rs),
+        detail: { count: rs.length },
+      });
+    }
+    for (const f of p.feeds) {
+      const cited = recordsIn(f.upserts);
+      out.push({
+        at,
+        actor: 'system',
+        op: 'disclosure',
+        partner: f.member,
+        records: [...cited.keys()],
+        detail: { feed: f.seq.toString(), upserts: f.upserts.length, removals: f.removals },
+      });
+    }
+    return out;
+  }
+
+  // ---- operator API --------------------------------------------------------------------------
+
+  /** An operator API read, with the user, the stated purpose and the records it returned. */
+  async consulted(
+    actor: string,
+    purpose: string,
+    route: string,
+    response: unknown,
+    now = new Date(),
+  ): Promise<void> {
+    await this.append({
+      at: toRfc3339Ms(now),
+      actor,
+      op: 'consultation',
+      purpose,
+      records: [...recordsIn(response).keys()],
+      detail: { route },
+    });
+  }
+}
