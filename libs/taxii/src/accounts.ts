@@ -14,6 +14,11 @@ export interface TaxiiAccount {
   read: readonly string[];
   /** Collection ids this account may write (POST objects). */
   write: readonly string[];
+  /**
+   * Why this consumer reads (a purpose, docs/audit.md): logged with each of its reads unless the
+   * request states another in `X-Purpose`. Required in the hosts' TAXII configuration.
+   */
+  purpose: string;
 }
 
 const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();

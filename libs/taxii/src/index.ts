@@ -6,3 +6,4 @@ export * from './taxii.errors.js';
 export * from './taxii.service.js';
 export * from './taxii.controller.js';
 export * from './taxii.module.js';
+export * from './read-log.js';

@@ -174,7 +174,10 @@ export function createTaxiiController(
     async manifest(@Req() req: TaxiiRequest, @Res() res: TaxiiResponse): Promise<void> {
       await this.run(req, res, async (a) => {
         const { query } = this.taxii.parseQuery(this.params(req), OBJECTS_PARAMS);
-        const p = await this.taxii.page(req.params.root ?? '', req.params.id ?? '', a, query);
+        const p = await this.taxii.page(req.params.root ?? '', req.params.id ?? '', a, query, {
+          route: 'manifest',
+          purposeHeader: header(req, 'x-purpose'),
+        });
         send(res, 200, this.taxii.manifest(p), dateHeaders(p));
       });
     }
@@ -184,7 +187,10 @@ export function createTaxiiController(
     async objects(@Req() req: TaxiiRequest, @Res() res: TaxiiResponse): Promise<void> {
       await this.run(req, res, async (a) => {
         const { query } = this.taxii.parseQuery(this.params(req), OBJECTS_PARAMS);
-        const p = await this.taxii.page(req.params.root ?? '', req.params.id ?? '', a, query);
+        const p = await this.taxii.page(req.params.root ?? '', req.params.id ?? '', a, query, {
+          route: 'objects',
+          purposeHeader: header(req, 'x-purpose'),
+        });
         send(res, 200, this.taxii.envelope(p), dateHeaders(p));
       });
     }
@@ -215,10 +221,13 @@ export function createTaxiiController(
     async object(@Req() req: TaxiiRequest, @Res() res: TaxiiResponse): Promise<void> {
       await this.run(req, res, async (a) => {
         const { query } = this.taxii.parseQuery(this.params(req), OBJECT_PARAMS);
-        const p = await this.taxii.page(req.params.root ?? '', req.params.id ?? '', a, {
-          ...query,
-          ids: [req.params.objectId ?? ''],
-        });
+        const p = await this.taxii.page(
+          req.params.root ?? '',
+          req.params.id ?? '',
+          a,
+          { ...query, ids: [req.params.objectId ?? ''] },
+          { route: 'object', purposeHeader: header(req, 'x-purpose') },
+        );
         if (p.entries.length === 0 && !query.after && !query.addedAfter) {
           throw new TaxiiError(404, 'not found', 'no such object in this collection');
         }
@@ -231,11 +240,13 @@ export function createTaxiiController(
     async versions(@Req() req: TaxiiRequest, @Res() res: TaxiiResponse): Promise<void> {
       await this.run(req, res, async (a) => {
         const { query } = this.taxii.parseQuery(this.params(req), VERSIONS_PARAMS);
-        const p = await this.taxii.page(req.params.root ?? '', req.params.id ?? '', a, {
-          ...query,
-          ids: [req.params.objectId ?? ''],
-          versions: 'all',
-        });
+        const p = await this.taxii.page(
+          req.params.root ?? '',
+          req.params.id ?? '',
+          a,
+          { ...query, ids: [req.params.objectId ?? ''], versions: 'all' },
+          { route: 'versions', purposeHeader: header(req, 'x-purpose') },
+        );
         if (p.entries.length === 0 && !query.after && !query.addedAfter) {
           throw new TaxiiError(404, 'not found', 'no such object in this collection');
         }

@@ -8,9 +8,13 @@ import {
 import { createTaxiiController } from './taxii.controller.js';
 import { TaxiiService, resolveTaxiiOptions, type TaxiiOptions } from './taxii.service.js';
 import type { TaxiiSource } from './source.js';
+import type { TaxiiReadLog } from './read-log.js';
 
 /** Injection token of the host's {@link TaxiiSource}. */
 export const TAXII_SOURCE = Symbol('TAXII_SOURCE');
+
+/** Injection token of the host's {@link TaxiiReadLog} (optional: reads logged as consultations). */
+export const TAXII_READ_LOG = Symbol('TAXII_READ_LOG');
 
 /**
  * The controller and providers of a TAXII 2.1 server, for a host module that provides
@@ -23,8 +27,9 @@ export function taxiiServer(options: TaxiiOptions): { controller: Type; provider
     providers: [
       {
         provide: TaxiiService,
-        inject: [TAXII_SOURCE],
-        useFactory: (source: TaxiiSource) => new TaxiiService(resolved, source),
+        inject: [TAXII_SOURCE, { token: TAXII_READ_LOG, optional: true }],
+        useFactory: (source: TaxiiSource, readLog?: TaxiiReadLog) =>
+          new TaxiiService(resolved, source, readLog),
       },
     ],
   };

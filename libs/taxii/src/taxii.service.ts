@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { authenticate, type TaxiiAccount } from './accounts.js';
+import { taxiiPurpose, type TaxiiReadLog } from './read-log.js';
 import { TaxiiError } from './taxii.errors.js';
 import {
   STIX_MEDIA_TYPE,
@@ -82,6 +83,7 @@ export class TaxiiService {
   constructor(
     readonly options: ResolvedTaxiiOptions,
     private readonly source: TaxiiSource,
+    private readonly readLog?: TaxiiReadLog,
   ) {}
 
   authenticate(header: string | undefined): TaxiiAccount {
@@ -224,16 +226,31 @@ export class TaxiiService {
     };
   }
 
+  /**
+   * A page of a collection's entries. With `read` (every GET of objects), the read is logged as a
+   * consultation with its purpose ({@link taxiiPurpose}) before the answer leaves.
+   */
   async page(
     root: string,
     id: string,
     account: TaxiiAccount,
     query: TaxiiQuery,
+    read?: { route: string; purposeHeader: string | undefined },
   ): Promise<TaxiiPage> {
     const c = this.readable(root, id, account);
+    const purpose = read ? taxiiPurpose(account, read.purposeHeader) : undefined;
     const got = await this.source.entries(c.id, query);
     const entries = got.slice(0, query.limit);
     const more = got.length > query.limit;
+    if (read && purpose && this.readLog) {
+      await this.readLog.consulted({
+        account: account.name,
+        purpose,
+        collection: c.id,
+        route: read.route,
+        objects: entries.length,
+      });
+    }
     const last = entries[entries.length - 1];
     return {
       entries,

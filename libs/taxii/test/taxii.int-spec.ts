@@ -13,9 +13,27 @@ const INBOX = '6a2d9e4c-3b5f-4c7a-9d8e-9f0a1b2c3d4e';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 const accounts: TaxiiAccount[] = [
-  { name: 'adnet', passwordSha256: sha('ad-secret'), read: [DOMAINS], write: [] },
-  { name: 'payproc', tokenSha256: sha('pay-token'), read: [PAYMENTS], write: [] },
-  { name: 'partner', passwordSha256: sha('partner-secret'), read: [INBOX], write: [INBOX] },
+  {
+    name: 'adnet',
+    passwordSha256: sha('ad-secret'),
+    read: [DOMAINS],
+    write: [],
+    purpose: 'analysis',
+  },
+  {
+    name: 'payproc',
+    tokenSha256: sha('pay-token'),
+    read: [PAYMENTS],
+    write: [],
+    purpose: 'analysis',
+  },
+  {
+    name: 'partner',
+    passwordSha256: sha('partner-secret'),
+    read: [INBOX],
+    write: [INBOX],
+    purpose: 'analysis',
+  },
 ];
 const AD = { Authorization: `Basic ${Buffer.from('adnet:ad-secret').toString('base64')}` };
 const PARTNER = {

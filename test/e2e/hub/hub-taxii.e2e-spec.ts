@@ -109,6 +109,32 @@ describe('hub TAXII 2.1 over a live federation', () => {
     ).toEqual([]);
   });
 
+  it('logs each TAXII read as a consultation with the consumer, the collection and a purpose', async () => {
+    const objects = `/taxii2/hub/collections/${ADS}/objects/`;
+    await request(hub.url).get(objects).set(ACCEPT).set(AD).expect(200);
+    await request(hub.url)
+      .get(objects)
+      .set(ACCEPT)
+      .set(AD)
+      .set('X-Purpose', 'investigation:WIPO-2026-3')
+      .expect(200);
+    const bad = await request(hub.url).get(objects).set(ACCEPT).set(AD).set('X-Purpose', 'x y');
+    expect(bad.status).toBe(400);
+    const auditor = `Bearer ${await hub.token(['auditor'])}`;
+    const r = await request(hub.url)
+      .get('/api/v1/audit/entries')
+      .query({ op: 'consultation', actor: 'taxii:adnet' })
+      .set('Authorization', auditor);
+    expect(r.status).toBe(200);
+    const reads = r.body.items as { purpose: string; detail: Record<string, unknown> }[];
+    // The purpose configured for the account (samples/interop/hub-taxii.json), then the header's.
+    expect(reads.map((e) => e.purpose)).toEqual(
+      expect.arrayContaining(['analysis:ad-placement-screening', 'investigation:WIPO-2026-3']),
+    );
+    expect(reads.at(-1)!.detail).toMatchObject({ route: 'taxii/objects', collection: ADS });
+    expect(JSON.stringify(r.body)).not.toContain('taxii-cross-border.example');
+  });
+
   it('the hub operator API still wants its bearer token, and TAXII its own accounts', async () => {
     await request(hub.url).get('/api/v1/aggregates').set(AD).expect(401);
     const r = await request(hub.url)

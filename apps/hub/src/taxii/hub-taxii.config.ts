@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { PURPOSE_CATEGORIES, isPurpose } from '../../../../libs/audit/src/index.js';
 import {
   INDICATOR_TYPES,
   TLP_LEVELS,
@@ -119,7 +120,7 @@ export function loadHubTaxiiConfig(
   const accounts = accs.map((a, i): TaxiiAccount => {
     const f = `accounts[${i}]`;
     for (const k of Object.keys(a ?? {})) {
-      if (!['name', 'passwordSha256', 'tokenSha256', 'read'].includes(k))
+      if (!['name', 'passwordSha256', 'tokenSha256', 'read', 'purpose'].includes(k))
         fail(`${f}.${k}`, 'unknown key (hub collections are read-only)');
     }
     if (typeof a.name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(a.name))
@@ -130,6 +131,9 @@ export function loadHubTaxiiConfig(
     }
     if (a.passwordSha256 === undefined && a.tokenSha256 === undefined)
       fail(f, 'needs passwordSha256 or tokenSha256');
+    // Reads are consultations (docs/audit.md): each consumer states why it reads.
+    if (!isPurpose(a.purpose))
+      fail(`${f}.purpose`, `required: one of ${PURPOSE_CATEGORIES.join(', ')}[:reference]`);
     const read =
       a.read === undefined
         ? []
@@ -145,6 +149,7 @@ export function loadHubTaxiiConfig(
       ...(a.tokenSha256 !== undefined ? { tokenSha256: a.tokenSha256 as string } : {}),
       read: read as string[],
       write: [],
+      purpose: a.purpose as string,
     };
   });
   const apiRoot = doc.apiRoot ?? 'hub';

@@ -1,6 +1,13 @@
 import type { Provider, Type } from '@nestjs/common';
 import { Public } from '../../../../libs/auth/src/index.js';
-import { TAXII_SOURCE, taxiiServer } from '../../../../libs/taxii/src/index.js';
+import {
+  TAXII_READ_LOG,
+  TAXII_SOURCE,
+  taxiiConsultation,
+  taxiiServer,
+  type TaxiiReadLog,
+} from '../../../../libs/taxii/src/index.js';
+import { HubAuditService } from '../audit/hub-audit.service.js';
 import { HUB_CLOCK, type Clock } from '../config/hub.config.js';
 import { CorrelationService } from '../correlation/correlation.service.js';
 import { HubStore } from '../persistence/hub.store.js';
@@ -29,6 +36,14 @@ export function hubTaxiiParts(env: Record<string, string | undefined> = process.
     controllers: [server.controller],
     providers: [
       ...server.providers,
+      {
+        // Reads are consultations in the hub's log (docs/audit.md, "TAXII").
+        provide: TAXII_READ_LOG,
+        inject: [HubAuditService],
+        useFactory: (audit: HubAuditService): TaxiiReadLog => ({
+          consulted: (read) => audit.append(taxiiConsultation(read)),
+        }),
+      },
       {
         provide: TAXII_SOURCE,
         inject: [HubStore, CorrelationService, HUB_CLOCK],

@@ -1,5 +1,12 @@
 import type { Provider, Type } from '@nestjs/common';
-import { TAXII_SOURCE, taxiiServer } from '../../../../libs/taxii/src/index.js';
+import {
+  TAXII_READ_LOG,
+  TAXII_SOURCE,
+  taxiiConsultation,
+  taxiiServer,
+  type TaxiiReadLog,
+} from '../../../../libs/taxii/src/index.js';
+import { AuditService } from '../audit/audit.service.js';
 import { Public } from '../../../../libs/auth/src/index.js';
 import type { NodeConfig } from '../config/node.config.js';
 import { FederationContext } from '../federation/federation.context.js';
@@ -28,12 +35,23 @@ export function interopParts(config: NodeConfig): { controllers: Type[]; provide
       controllerDecorators: [Public()],
     });
     controllers.push(server.controller);
-    providers.push(...server.providers, {
-      provide: TAXII_SOURCE,
-      inject: [NodeStore, FederationContext, InteropService],
-      useFactory: (store: NodeStore, federation: FederationContext, interop: InteropService) =>
-        new NodeTaxiiSource(taxii, store, federation, interop),
-    });
+    providers.push(
+      ...server.providers,
+      {
+        // Reads are consultations in the node's log (docs/audit.md, "TAXII").
+        provide: TAXII_READ_LOG,
+        inject: [AuditService],
+        useFactory: (audit: AuditService): TaxiiReadLog => ({
+          consulted: (read) => audit.append(taxiiConsultation(read)),
+        }),
+      },
+      {
+        provide: TAXII_SOURCE,
+        inject: [NodeStore, FederationContext, InteropService],
+        useFactory: (store: NodeStore, federation: FederationContext, interop: InteropService) =>
+          new NodeTaxiiSource(taxii, store, federation, interop),
+      },
+    );
   }
   return { controllers, providers };
 }

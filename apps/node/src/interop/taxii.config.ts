@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { PURPOSE_CATEGORIES, isPurpose } from '../../../../libs/audit/src/index.js';
 import {
   INDICATOR_TYPES,
   TLP_LEVELS,
@@ -143,11 +144,15 @@ export function loadTaxiiConfig(file: string): NodeTaxiiConfig {
     const f = `accounts[${i}]`;
     const x = (a ?? {}) as Obj;
     for (const k of Object.keys(x)) {
-      if (!['name', 'passwordSha256', 'tokenSha256', 'read', 'write'].includes(k))
+      if (!['name', 'passwordSha256', 'tokenSha256', 'read', 'write', 'purpose'].includes(k))
         fail(`${f}.${k}`, 'unknown key');
     }
     if (x.passwordSha256 === undefined && x.tokenSha256 === undefined) {
       fail(f, 'needs passwordSha256 or tokenSha256');
+    }
+    // Reads are consultations (docs/audit.md): each consumer states why it reads.
+    if (!isPurpose(x.purpose)) {
+      fail(`${f}.purpose`, `required: one of ${PURPOSE_CATEGORIES.join(', ')}[:reference]`);
     }
     const list = (v: unknown, field: string): string[] => {
       const l =
@@ -175,6 +180,7 @@ export function loadTaxiiConfig(file: string): NodeTaxiiConfig {
         : {}),
       read: list(x.read, `${f}.read`),
       write,
+      purpose: x.purpose as string,
     };
   });
   if (new Set(accounts.map((a) => a.name)).size !== accounts.length)

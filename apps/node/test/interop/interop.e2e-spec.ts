@@ -61,9 +61,15 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
           { id: INBOX, title: 'Partner submissions', writable: true, maxTlp: 'AMBER' },
         ],
         accounts: [
-          { name: 'adnet', passwordSha256: sha('ad-secret'), read: [ADS] },
-          { name: 'payproc', tokenSha256: sha('pay-token'), read: [PAY] },
-          { name: 'rightsholder', tokenSha256: sha('rh-token'), read: [], write: [INBOX] },
+          { name: 'adnet', passwordSha256: sha('ad-secret'), read: [ADS], purpose: 'analysis' },
+          { name: 'payproc', tokenSha256: sha('pay-token'), read: [PAY], purpose: 'analysis' },
+          {
+            name: 'rightsholder',
+            tokenSha256: sha('rh-token'),
+            read: [],
+            write: [INBOX],
+            purpose: 'quality-review',
+          },
         ],
       }),
     );

@@ -15,7 +15,7 @@ const write = (doc: unknown): string => {
 const COL = '0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5';
 const base = (col: Record<string, unknown> = {}, acc: Record<string, unknown> = {}) => ({
   collections: [{ id: COL, title: 'c', ...col }],
-  accounts: [{ name: 'a', tokenSha256: 'a'.repeat(64), read: [COL], ...acc }],
+  accounts: [{ name: 'a', tokenSha256: 'a'.repeat(64), read: [COL], purpose: 'analysis', ...acc }],
 });
 
 describe('node TAXII configuration', () => {
