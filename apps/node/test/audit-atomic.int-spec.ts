@@ -97,7 +97,7 @@ describe.each(databases)('audit entries in the operation transaction on %s', (_n
   });
 
   const count = async (sql: string): Promise<number> =>
-    Number(((await ds.query(sql)) as { n: string | number }[])[0]?.n);
+    Number((await ds.query<{ n: string | number }[]>(sql))[0]?.n);
 
   async function receive(
     seq: bigint,
@@ -138,11 +138,11 @@ describe.each(databases)('audit entries in the operation transaction on %s', (_n
     await receive(1n, [r]);
     expect(audit.size).toBe(before + 1);
     expect(await count("SELECT COUNT(*) AS n FROM inbound_bundle WHERE seq LIKE '%1'")).toBe(1);
-    const [entry] = (await ds.query(
-      `SELECT entry_json FROM audit_entry WHERE seq = ${before}`,
-    )) as {
-      entry_json: string;
-    }[];
+    const [entry] = await ds.query<
+      {
+        entry_json: string;
+      }[]
+    >(`SELECT entry_json FROM audit_entry WHERE seq = ${before}`);
     expect(JSON.parse(entry!.entry_json)).toMatchObject({
       op: 'receipt',
       records: [recordRef('vn', r.id, 1)],
@@ -204,31 +204,33 @@ describe.each(databases)('audit entries in the operation transaction on %s', (_n
     const sweep = new ExpirySweep(store, audit, {
       audit: { expirySweepIntervalMs: 60000 },
     } as NodeConfig);
-    const soon = record({ validUntil: '2026-11-28T11:00:00.000Z' } as Partial<IndicatorRecord>);
-    const later = record({ validUntil: '2026-11-28T13:00:00.000Z' } as Partial<IndicatorRecord>);
+    const soon = record({ validUntil: '2026-11-28T11:00:00.000Z' });
+    const later = record({ validUntil: '2026-11-28T13:00:00.000Z' });
     await receive(100n, [soon, later]);
     await sweep.sweep(new Date('2026-11-28T10:30:00.000Z')); // first pass: sets the mark
     const named = async (): Promise<string[]> =>
       (
-        (await ds.query("SELECT entry_json FROM audit_entry WHERE op = 'erasure'")) as {
-          entry_json: string;
-        }[]
+        await ds.query<
+          {
+            entry_json: string;
+          }[]
+        >("SELECT entry_json FROM audit_entry WHERE op = 'erasure'")
       ).flatMap((r) => (JSON.parse(r.entry_json) as AuditEntry).records ?? []);
     expect(await named()).not.toContain(recordRef('vn', soon.id, 1));
     expect(await sweep.sweep(new Date('2026-11-28T12:00:00.000Z'))).toBeGreaterThanOrEqual(1);
     expect(await named()).toContain(recordRef('vn', soon.id, 1));
     expect(await named()).not.toContain(recordRef('vn', later.id, 1));
     // A record stored after its validUntil passed is named at the next pass; none twice.
-    const late = record({ validUntil: '2026-11-28T11:30:00.000Z' } as Partial<IndicatorRecord>);
+    const late = record({ validUntil: '2026-11-28T11:30:00.000Z' });
     await receive(101n, [late], '2026-11-28T12:30:00.000Z');
     await sweep.sweep(new Date('2099-01-01T00:00:00.000Z'));
     const all = await named();
     expect(all).toContain(recordRef('vn', late.id, 1));
     expect(all).toContain(recordRef('vn', later.id, 1));
     expect(all.filter((r) => r === recordRef('vn', soon.id, 1))).toHaveLength(1);
-    const [last] = (await ds.query(
+    const [last] = await ds.query<{ entry_json: string }[]>(
       "SELECT entry_json FROM audit_entry WHERE op = 'erasure' ORDER BY seq DESC LIMIT 1",
-    )) as { entry_json: string }[];
+    );
     expect(JSON.parse(last!.entry_json)).toMatchObject({ actor: 'system', reason: 'expiry' });
     await verifyAll();
   });

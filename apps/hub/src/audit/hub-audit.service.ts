@@ -33,7 +33,7 @@ export interface RecordVersion {
  */
 export function aggregateDigest(type: string, value: string): string {
   return createHash('sha256')
-    .update(aggregateKey(type as never, value), 'utf8')
+    .update(aggregateKey(type, value), 'utf8')
     .digest('base64url');
 }
 
@@ -246,7 +246,7 @@ export class HubAuditService
       });
     }
     for (const k of p.removed) {
-      const key = aggregateKey(k.type as never, k.value);
+      const key = aggregateKey(k.type, k.value);
       leaving(p.before.get(key), []);
       out.push({
         at,
