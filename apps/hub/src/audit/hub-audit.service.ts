@@ -32,9 +32,7 @@ export interface RecordVersion {
  * the aggregate's entries; the log itself never holds the value.
  */
 export function aggregateDigest(type: string, value: string): string {
-  return createHash('sha256')
-    .update(aggregateKey(type, value), 'utf8')
-    .digest('base64url');
+  return createHash('sha256').update(aggregateKey(type, value), 'utf8').digest('base64url');
 }
 
 function refs(rs: readonly RecordVersion[]): string[] {
