@@ -417,6 +417,15 @@ export function hubScenario(database: DatabaseKind): void {
         { 'domain:shortlived.net': ['vn'] },
         'the expired KR source gone at the hub',
       );
+      // Leaving the aggregate by expiry is an erasure in the hub's log, naming the KR record.
+      const erasures = await request(hub.url)
+        .get('/api/v1/audit/entries')
+        .query({ op: 'erasure' })
+        .set('Authorization', `Bearer ${await hub.token(['auditor'])}`);
+      const expired = (erasures.body.items as { reason: string; records: string[] }[]).filter(
+        (e) => e.reason === 'expiry',
+      );
+      expect(expired.flatMap((e) => e.records).some((r) => r.startsWith('kr/'))).toBe(true);
       const pairs = await hub.get('/api/v1/stats/cross-border?dimension=country-pair');
       expect(pairs.body.items).toEqual([
         { key: 'KR-TH', aggregates: 1 },
@@ -463,6 +472,14 @@ export function hubScenario(database: DatabaseKind): void {
         'the misaddressed bundle dead-lettered',
       );
       expect(letters[0]).toMatchObject({ origin: 'kr', code: 'MISADDRESSED' });
+      // The hub's own log holds the refusal, with its reason (docs/audit.md, "The hub's log").
+      const rejections = await request(hub.url)
+        .get('/api/v1/audit/entries')
+        .query({ op: 'rejection', partner: 'kr' })
+        .set('Authorization', `Bearer ${await hub.token(['auditor'])}`);
+      expect(
+        (rejections.body.items as { reason: string; actor: string }[]).map((e) => e.reason),
+      ).toContain('MISADDRESSED');
       expect((await hub.get('/api/v1/aggregates?valuePrefix=smuggled')).body.items).toEqual([]);
     }, 90000);
 
