@@ -8,28 +8,21 @@ import { hash } from 'node:crypto';
 
 const nodeScratch = Buffer.alloc(65);
 nodeScratch[0] = 0x01;
-let leafScratch = Buffer.alloc(1024);
 
-function view(b: Buffer): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
+// The results are the Buffers `crypto.hash` returns (a Buffer is a Uint8Array): wrapping each in
+// a plain Uint8Array view cost a second allocation per hash, two million per million entries.
 
 /** `SHA-256(0x01 || left || right)`: an interior node (RFC 9162 §2.1.1). */
 export function fastNodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   nodeScratch.set(left, 1);
   nodeScratch.set(right, 33);
-  return view(hash('sha256', nodeScratch, 'buffer'));
+  return hash('sha256', nodeScratch, 'buffer');
 }
 
 /**
- * `SHA-256(0x00 || text)` for a text known to be ASCII (an entry that passed validation: every
- * field of an entry has an ASCII alphabet), so its Latin-1 and UTF-8 bytes are the same.
+ * `SHA-256(0x00 || UTF-8 of text)`: the leaf of an entry line. U+0000 encodes as the single byte
+ * 0x00, so prefixing the text hashes exactly the RFC 9162 leaf input, in one call.
  */
-export function fastAsciiLeafHash(text: string): Uint8Array {
-  if (text.length + 1 > leafScratch.length) {
-    leafScratch = Buffer.alloc(2 ** Math.ceil(Math.log2(text.length + 1)));
-  }
-  leafScratch[0] = 0x00;
-  const n = leafScratch.write(text, 1, 'latin1');
-  return view(hash('sha256', leafScratch.subarray(0, n + 1), 'buffer'));
+export function fastLeafHashText(text: string): Uint8Array {
+  return hash('sha256', `\0${text}`, 'buffer');
 }

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { leafHash, parseStrictJson, toB64u } from '../../protocol/src/index.js';
 import type { Checkpoint } from './checkpoint.js';
 import { entryBytes, parseAuditEntry, type AuditEntry } from './entry.js';
-import { fastAsciiLeafHash } from './hash.js';
+import { fastLeafHashText } from './hash.js';
 import { Frontier } from './tree.js';
 
 /**
@@ -155,7 +155,7 @@ export class LogVerifier {
         : Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('latin1');
     // Latin-1 decoding is byte for byte: a line the fast path accepts is ASCII, so the same text.
     if (this.fast(text, position)) {
-      this.frontier.push(fastAsciiLeafHash(text));
+      this.frontier.push(fastLeafHashText(text));
     } else {
       const bytes = typeof line === 'string' ? Buffer.from(line, 'utf8') : line;
       if (!this.strict(bytes, position)) return false;
