@@ -35,11 +35,13 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
   let app: INestApplication;
   let url: string;
   let analyst: string;
+  let auditor: string;
 
   beforeAll(async () => {
     f = await startTestFederation({ members: ['kr', 'vn'] });
     const kr = f.nodes.kr!;
     analyst = `Bearer ${await kr.token(['analyst'])}`;
+    auditor = `Bearer ${await kr.token(['auditor'])}`;
     // Restart KR with its TAXII server enabled (off by default).
     const taxiiFile = join(f.dir, 'taxii.json');
     writeFileSync(
@@ -307,6 +309,18 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
         .set(ACCEPT)
         .set(AD);
       expect(pay.status).toBe(404);
+      // Each read is a consultation in the node's log, with the account's configured purpose.
+      const log = await request(url)
+        .get('/api/v1/audit/entries')
+        .query({ op: 'consultation', actor: 'taxii:adnet' })
+        .set('Authorization', auditor)
+        .expect(200);
+      const reads = log.body.items as { purpose: string; detail: Record<string, unknown> }[];
+      expect(reads.length).toBeGreaterThanOrEqual(2);
+      expect(reads[0]).toMatchObject({
+        purpose: 'analysis',
+        detail: { route: 'taxii/objects', collection: ADS },
+      });
     });
 
     it('the collection carries the definitions its objects reference and validates as STIX', async () => {
