@@ -102,4 +102,47 @@ describe.each(databases)('NodeStore on %s', (_name, config) => {
     expect(await gapsOf('th')).toEqual(['2..2']);
     expect(await gapsOf('id')).toEqual([]);
   });
+
+  /** Rows of outbox_payload, read directly (what stays on disk). */
+  async function payloadRows(addressee: string): Promise<string[]> {
+    const table = db.kind === 'postgres' ? `"${db.schema}".outbox_payload` : 'outbox_payload';
+    const p = db.kind === 'postgres' ? '$1' : '?';
+    const rows: { seq: string }[] = await ds.query(
+      `SELECT seq FROM ${table} WHERE addressee = ${p} ORDER BY seq`,
+      [addressee],
+    );
+    return rows.map((r) => String(Number(r.seq)));
+  }
+
+  it('keeps a bundle payload only until its JetStream ack or its receipt', async () => {
+    for (const seq of [1n, 2n, 3n]) {
+      await store.saveBundle(
+        {
+          addressee: 'pl',
+          seq,
+          msgId: `kr.pl.${seq}`,
+          payload: `payload-${seq}`,
+          root: `root-${seq}`,
+          count: 0,
+          createdAt: '2026-11-28T10:00:00.000Z',
+        },
+        [],
+      );
+    }
+    const pending = (await store.unsentBundles(10)).filter((b) => b.addressee === 'pl');
+    expect(pending.map((b) => [String(b.seq), b.msgId, b.payload])).toEqual([
+      ['1', 'kr.pl.1', 'payload-1'],
+      ['2', 'kr.pl.2', 'payload-2'],
+      ['3', 'kr.pl.3', 'payload-3'],
+    ]);
+    await store.markSent('pl', 1n, '2026-11-28T10:00:01.000Z');
+    // A receipt that overtakes the PubAck also ends the need for the payload.
+    expect(await store.markAcknowledged('pl', 3n, '{"receipt":3}')).toBe(true);
+    expect(await payloadRows('pl')).toEqual(['2']);
+    expect(
+      (await store.unsentBundles(10)).filter((b) => b.addressee === 'pl').map((b) => b.seq),
+    ).toEqual([2n]);
+    const stats = await store.outboxStats();
+    expect(stats.pendingBundles).toBeGreaterThanOrEqual(1);
+  });
 });

@@ -251,7 +251,11 @@ export class IndicatorsService {
     actor: string,
     now = new Date(),
   ): Promise<{ indicator: IndicatorView; sharing: SharingOutcome[] }> {
-    const record = this.buildRecord(input, { id: uuidv7(now.getTime()), version: 1, status: 'active' }, now);
+    const record = this.buildRecord(
+      input,
+      { id: uuidv7(now.getTime()), version: 1, status: 'active' },
+      now,
+    );
     return this.persist(record, input.local ?? {}, actor, now);
   }
 

@@ -67,7 +67,6 @@ export class OutboxBundleRow {
   /** Zero-padded decimal so that it sorts. */
   @PrimaryColumn({ type: 'varchar', length: 20 }) seq!: string;
   @Column({ name: 'msg_id', type: 'varchar', length: 80 }) msgId!: string;
-  @Column({ type: 'text' }) payload!: string;
   @Column({ type: 'varchar', length: 64 }) root!: string;
   @Column({ type: 'integer' }) count!: number;
   /** pending → sent (broker ack) → acknowledged (signed receipt from the addressee). */
@@ -75,6 +74,18 @@ export class OutboxBundleRow {
   @Column({ name: 'created_at', type: 'varchar', length: 24 }) createdAt!: string;
   @Column({ name: 'sent_at', type: 'varchar', length: 24, nullable: true }) sentAt!: string | null;
   @Column({ name: 'receipt_json', type: 'text', nullable: true }) receiptJson!: string | null;
+}
+
+/**
+ * The encrypted bytes of a bundle not yet acknowledged by JetStream (a retry re-sends exactly
+ * them); deleted on the ack. Kept apart from {@link OutboxBundleRow} so that status updates do not
+ * rewrite a megabyte (ADR 0049).
+ */
+@Entity('outbox_payload')
+export class OutboxPayloadRow {
+  @PrimaryColumn({ type: 'varchar', length: 16 }) addressee!: string;
+  @PrimaryColumn({ type: 'varchar', length: 20 }) seq!: string;
+  @Column({ type: 'text' }) payload!: string;
 }
 
 /** Bundles accepted from partners: idempotency and sequence tracking per origin. */
@@ -87,6 +98,8 @@ export class InboundBundleRow {
   @Column({ type: 'integer' }) accepted!: number;
   @Column({ type: 'varchar', length: 64 }) kid!: string;
   @Column({ name: 'received_at', type: 'varchar', length: 24 }) receivedAt!: string;
+  /** The bundle's signed header (compact JWS), shared by the proofs of its records. */
+  @Column({ type: 'text', nullable: true }) header!: string | null;
 }
 
 /** Sequence gaps detected per origin (reported in receipts and to auditors). */
@@ -125,6 +138,7 @@ export const NODE_ENTITIES = [
   IndicatorVersionRow,
   OutboxItemRow,
   OutboxBundleRow,
+  OutboxPayloadRow,
   InboundBundleRow,
   SequenceGapRow,
   DeadLetterRow,

@@ -8,6 +8,7 @@ import {
   IndicatorVersionRow,
   NodeStateRow,
   OutboxBundleRow,
+  OutboxPayloadRow,
   SequenceGapRow,
 } from './entities.js';
 
@@ -301,16 +302,34 @@ export class NodeStore {
     const rows = await this.ds
       .getRepository(IndicatorVersionRow)
       .find({ where: { origin, recordId }, order: { version: 'ASC' } });
-    return rows.map((r) => ({
-      origin: r.origin,
-      recordId: r.recordId,
-      version: r.version,
-      recordText: r.recordText,
-      proofJson: r.proofJson,
-      receivedFrom: r.receivedFrom,
-      recordedAt: r.recordedAt,
-      actor: r.actor,
-    }));
+    const out: StoredVersion[] = [];
+    for (const r of rows) {
+      out.push({
+        origin: r.origin,
+        recordId: r.recordId,
+        version: r.version,
+        recordText: r.recordText,
+        proofJson: await this.fullProof(r.proofJson, r.receivedFrom),
+        receivedFrom: r.receivedFrom,
+        recordedAt: r.recordedAt,
+        actor: r.actor,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * A received version's proof as the API gives it ({@link RecordProof}: header, index, treeSize,
+   * path). Stored compactly as `{"bundle": seq, index, treeSize, path}`, the header living once in
+   * `inbound_bundle` (ADR 0049); proofs stored whole by earlier releases pass through unchanged.
+   */
+  private async fullProof(stored: string | null, from: string | null): Promise<string | null> {
+    if (stored === null || from === null || !stored.startsWith('{"bundle":')) return stored;
+    const { bundle, ...rest } = JSON.parse(stored) as { bundle: string };
+    const b = await this.ds
+      .getRepository(InboundBundleRow)
+      .findOneBy({ origin: from, seq: padSeq(BigInt(bundle)) });
+    return JSON.stringify({ header: b?.header ?? null, ...rest });
   }
 
   /** Which partners each version of an own record was disclosed to, and how far it got. */
@@ -461,10 +480,15 @@ export class NodeStore {
     await this.ds.transaction(async (m) => {
       await this.exec(
         m,
-        `INSERT INTO outbox_bundle (addressee, seq, msg_id, payload, root, count, status,
-           created_at) VALUES (?,?,?,?,?,?,'pending',?)`,
-        [b.addressee, seq, b.msgId, b.payload, b.root, b.count, b.createdAt],
+        `INSERT INTO outbox_bundle (addressee, seq, msg_id, root, count, status, created_at)
+         VALUES (?,?,?,?,?,'pending',?)`,
+        [b.addressee, seq, b.msgId, b.root, b.count, b.createdAt],
       );
+      await this.exec(m, 'INSERT INTO outbox_payload (addressee, seq, payload) VALUES (?,?,?)', [
+        b.addressee,
+        seq,
+        b.payload,
+      ]);
       for (let i = 0; i < itemIds.length; i += 500) {
         const ids = itemIds.slice(i, i + 500);
         await this.exec(
@@ -479,33 +503,47 @@ export class NodeStore {
   async unsentBundles(
     limit: number,
   ): Promise<{ addressee: string; seq: bigint; msgId: string; payload: string }[]> {
-    const rows = await this.ds.getRepository(OutboxBundleRow).find({
-      where: { status: 'pending' },
-      order: { addressee: 'ASC', seq: 'ASC' },
-      take: limit,
-    });
+    const rows = (await this.exec(
+      this.ds.manager,
+      `SELECT b.addressee, b.seq, b.msg_id, p.payload FROM outbox_bundle b
+         JOIN outbox_payload p ON p.addressee = b.addressee AND p.seq = b.seq
+        WHERE b.status = 'pending' ORDER BY b.addressee, b.seq LIMIT ${Math.trunc(limit)}`,
+      [],
+    )) as { addressee: string; seq: string; msg_id: string; payload: string }[];
     return rows.map((r) => ({
       addressee: r.addressee,
       seq: BigInt(r.seq),
-      msgId: r.msgId,
+      msgId: r.msg_id,
       payload: r.payload,
     }));
   }
 
+  /** The JetStream ack arrived: the bundle is sent and its payload no longer needed. */
   async markSent(addressee: string, seq: bigint, at: string): Promise<void> {
-    await this.exec(
-      this.ds.manager,
-      `UPDATE outbox_bundle SET status = 'sent', sent_at = ?
-        WHERE addressee = ? AND seq = ? AND status = 'pending'`,
-      [at, addressee, padSeq(seq)],
-    );
+    const padded = padSeq(seq);
+    await this.ds.transaction(async (m) => {
+      await this.exec(
+        m,
+        `UPDATE outbox_bundle SET status = 'sent', sent_at = ?
+          WHERE addressee = ? AND seq = ? AND status = 'pending'`,
+        [at, addressee, padded],
+      );
+      await this.exec(m, 'DELETE FROM outbox_payload WHERE addressee = ? AND seq = ?', [
+        addressee,
+        padded,
+      ]);
+    });
   }
 
   async markAcknowledged(addressee: string, seq: bigint, receiptJson: string): Promise<boolean> {
-    const r = await this.ds
-      .getRepository(OutboxBundleRow)
-      .update({ addressee, seq: padSeq(seq) }, { status: 'acknowledged', receiptJson });
-    return (r.affected ?? 0) > 0;
+    return this.ds.transaction(async (m) => {
+      const r = await m
+        .getRepository(OutboxBundleRow)
+        .update({ addressee, seq: padSeq(seq) }, { status: 'acknowledged', receiptJson });
+      // A receipt can overtake our own PubAck: the payload is not needed once it is received.
+      await m.getRepository(OutboxPayloadRow).delete({ addressee, seq: padSeq(seq) });
+      return (r.affected ?? 0) > 0;
+    });
   }
 
   async outboxStats(): Promise<{
@@ -554,6 +592,8 @@ export class NodeStore {
     root: string;
     count: number;
     kid: string;
+    /** The bundle's signed header (compact JWS); the records' compact proofs refer to it. */
+    header?: string;
     receivedAt: string;
     records: ReceivedRecord[];
     gap: { from: bigint; to: bigint } | null;
@@ -567,6 +607,7 @@ export class NodeStore {
         accepted: p.records.length,
         kid: p.kid,
         receivedAt: p.receivedAt,
+        header: p.header ?? null,
       });
       if (p.gap) {
         await m.insert(SequenceGapRow, {

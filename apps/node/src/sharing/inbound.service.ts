@@ -92,7 +92,11 @@ export class InboundService {
       // Each record keeps what verifies it alone later: the signed header and its audit path.
       const proofs = opened.proofs ?? [];
       for (const [index, record] of opened.records.entries()) {
-        const proofJson = JSON.stringify(proofs[index] ?? null);
+        // Compact proof: the header is stored once with the bundle (NodeStore.history puts it back).
+        const proof = proofs[index];
+        const proofJson = proof
+          ? `{"bundle":"${header.seq}","index":${proof.index},"treeSize":${proof.treeSize},"path":${JSON.stringify(proof.path)}}`
+          : 'null';
         const text = opened.recordTexts[index] ?? '';
         let code: string | undefined;
         if (record.status === 'active') {
@@ -128,6 +132,7 @@ export class InboundService {
         root: header.root,
         count: header.count,
         kid: opened.kid,
+        header: proofs[0]?.header ?? '',
         receivedAt,
         records: accepted,
         gap,

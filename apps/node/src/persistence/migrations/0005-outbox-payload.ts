@@ -1,0 +1,60 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Storage layout for the exchange at speed (ADR 0049):
+ * - A bundle's encrypted payload moves out of `outbox_bundle` into `outbox_payload`, which holds
+ *   it only until the JetStream ack. Updating the bundle's status used to rewrite the whole row,
+ *   payload included (about 1 MB for 1,000 records), twice per bundle (sent, then acknowledged),
+ *   and every payload stayed on disk although nothing reads it once sent.
+ * - A received bundle's signed header is stored once, in `inbound_bundle.header`; each received
+ *   version's proof then holds only its position and audit path (about half the bytes).
+ */
+export class OutboxPayload1764500000000 implements MigrationInterface {
+  name = 'OutboxPayload1764500000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE outbox_payload (
+      addressee varchar(16) NOT NULL, seq varchar(20) NOT NULL, payload text NOT NULL,
+      PRIMARY KEY (addressee, seq))`);
+    await q.query(`INSERT INTO outbox_payload (addressee, seq, payload)
+      SELECT addressee, seq, payload FROM outbox_bundle WHERE status = 'pending'`);
+    await q.query('ALTER TABLE outbox_bundle DROP COLUMN payload');
+    await q.query('ALTER TABLE inbound_bundle ADD COLUMN header text');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    // Proofs stored in the compact form get their header back, as the earlier release reads them.
+    const compact: {
+      origin: string;
+      record_id: string;
+      version: number;
+      proof_json: string;
+      received_from: string;
+    }[] = (await q.query(`SELECT origin, record_id, version, proof_json, received_from
+        FROM indicator_version WHERE proof_json LIKE '{"bundle":%'`)) as never;
+    for (const row of compact) {
+      const { bundle, ...rest } = JSON.parse(row.proof_json) as { bundle: string };
+      const headers: { header: string | null }[] = (await q.query(
+        `SELECT header FROM inbound_bundle WHERE origin = ${param(q, 1)} AND seq = ${param(q, 2)}`,
+        [row.received_from, bundle.padStart(20, '0')],
+      )) as never;
+      const full = JSON.stringify({ header: headers[0]?.header ?? null, ...rest });
+      await q.query(
+        `UPDATE indicator_version SET proof_json = ${param(q, 1)}
+          WHERE origin = ${param(q, 2)} AND record_id = ${param(q, 3)} AND version = ${param(q, 4)}`,
+        [full, row.origin, row.record_id, row.version],
+      );
+    }
+    await q.query('ALTER TABLE inbound_bundle DROP COLUMN header');
+    // Sent bundles' payloads are gone for good; an earlier release never reads them either.
+    await q.query(`ALTER TABLE outbox_bundle ADD COLUMN payload text NOT NULL DEFAULT ''`);
+    await q.query(`UPDATE outbox_bundle SET payload = (SELECT p.payload FROM outbox_payload p
+      WHERE p.addressee = outbox_bundle.addressee AND p.seq = outbox_bundle.seq)
+      WHERE status = 'pending'`);
+    await q.query('DROP TABLE outbox_payload');
+  }
+}
+
+function param(q: QueryRunner, n: number): string {
+  return q.connection.options.type === 'postgres' ? `$${n}` : '?';
+}
