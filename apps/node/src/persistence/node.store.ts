@@ -676,15 +676,17 @@ export class NodeStore {
 
   async addDeadLetter(d: DeadLetterInput): Promise<void> {
     const bytes = Buffer.from(d.data.subarray(0, MAX_DEAD_LETTER_BYTES));
-    await this.ds.getRepository(DeadLetterRow).insert({
-      subject: d.subject.slice(0, 255),
-      origin: d.origin,
-      code: d.code.slice(0, 32),
-      detail: d.detail.slice(0, 4000),
-      size: d.data.length,
-      data: bytes.toString('base64'),
-      receivedAt: d.receivedAt,
-    });
+    await this.ds.transaction((m) =>
+      m.getRepository(DeadLetterRow).insert({
+        subject: d.subject.slice(0, 255),
+        origin: d.origin,
+        code: d.code.slice(0, 32),
+        detail: d.detail.slice(0, 4000),
+        size: d.data.length,
+        data: bytes.toString('base64'),
+        receivedAt: d.receivedAt,
+      }),
+    );
   }
 
   async deadLetters(page: { offset: number; limit: number }): Promise<{
@@ -745,7 +747,8 @@ export class NodeStore {
   }
 
   async setState(key: string, value: string): Promise<void> {
-    await this.ds.getRepository(NodeStateRow).upsert({ key, value }, ['key']);
+    // Writes go through transaction(), which SQLite runs one at a time (libs/persistence).
+    await this.ds.transaction((m) => m.getRepository(NodeStateRow).upsert({ key, value }, ['key']));
   }
 
   async countIndicators(origin?: string): Promise<number> {
