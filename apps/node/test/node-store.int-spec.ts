@@ -6,6 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
+import {
+  ProtocolError,
+  createBundle,
+  generateSigningKey,
+  importPrivateKey,
+  importPublicKey,
+  openBundle,
+  parseRecord,
+  verifyRecordProof,
+  type IndicatorRecord,
+  type KeyResolver,
+  type RecordProof,
+} from '../../../libs/protocol/src/index.js';
 import { openNodeDatabase } from '../src/persistence/data-source.js';
 import { NodeStore } from '../src/persistence/node.store.js';
 import type { NodeConfig } from '../src/config/node.config.js';
@@ -144,5 +157,90 @@ describe.each(databases)('NodeStore on %s', (_name, config) => {
     ).toEqual([2n]);
     const stats = await store.outboxStats();
     expect(stats.pendingBundles).toBeGreaterThanOrEqual(1);
+  });
+
+  /** A record of origin `th` (UUIDv7-style id from i). */
+  function thRecord(i: number): IndicatorRecord {
+    return parseRecord({
+      id: `019ad0f0-0000-7000-8000-${i.toString(16).padStart(12, '0')}`,
+      origin: 'th',
+      version: 1,
+      status: 'active',
+      type: 'domain',
+      value: `proof-${i}.example`,
+      categories: ['webtoon'],
+      confidence: 70,
+      firstSeen: '2026-11-01T00:00:00.000Z',
+      lastSeen: '2026-11-28T00:00:00.000Z',
+      validUntil: '2027-11-01T00:00:00.000Z',
+      tlp: 'GREEN',
+      handling: { code: 'H0' },
+      reliability: 'B',
+      accuracy: 2,
+      scope: { addressees: ['vn'] },
+      relations: [],
+      issuedAt: '2026-11-28T00:00:00.000Z',
+    });
+  }
+
+  it("rebuilds each received record's whole proof from the bundle's stored header and leaves, also after migration 0005 is undone", async () => {
+    const key = await generateSigningKey();
+    const resolve: KeyResolver = (kid) => {
+      if (kid === key.kid) return importPublicKey(key.publicJwk);
+      throw new ProtocolError('KEY_UNKNOWN', kid);
+    };
+    const records = [1, 2, 3, 4, 5].map(thRecord);
+    const made = await createBundle(
+      records,
+      { origin: 'th', addressee: 'vn', seq: '7', issuedAt: '2026-11-28T10:00:00.000Z' },
+      { kid: key.kid, key: importPrivateKey(key.privateJwk) },
+    );
+    const opened = await openBundle(made.bytes, resolve, { expectedAddressee: 'vn' });
+    await store.storeReceivedBundle({
+      origin: 'th',
+      seq: 7n,
+      root: opened.header.root,
+      count: opened.header.count,
+      kid: opened.kid,
+      header: opened.headerJws,
+      leafHashes: opened.leafHashes,
+      receivedAt: '2026-11-28T10:00:01.000Z',
+      records: opened.records.map((record, i) => ({
+        record,
+        text: opened.recordTexts[i] ?? '',
+        proofJson: `{"bundle":"7","index":${i}}`,
+      })),
+      gap: null,
+    });
+    const proofOf = async (i: number) => {
+      const [v] = await store.history('th', records[i]!.id);
+      return { text: v!.recordText, proof: JSON.parse(v!.proofJson!) as RecordProof };
+    };
+    for (const i of [0, 3, 4]) {
+      const { text, proof } = await proofOf(i);
+      expect(proof).toEqual(made.proofs[i]); // exactly what the origin computed
+      await expect(verifyRecordProof(text, proof, resolve)).resolves.toMatchObject({
+        kid: key.kid,
+      });
+    }
+    // A tampered leaf list gives a proof that no longer verifies.
+    const bad = await proofOf(2);
+    bad.proof.path[0] = bad.proof.path[1]!;
+    await expect(verifyRecordProof(bad.text, bad.proof, resolve)).rejects.toThrow();
+
+    // The earlier release stored whole proofs: down() writes them back.
+    const last = ds.migrations[ds.migrations.length - 1]!;
+    expect(last.name).toMatch(/^OutboxPayload/);
+    await ds.undoLastMigration({ transaction: 'all' });
+    const rows: { proof_json: string; record_text: string }[] = await ds.query(
+      db.kind === 'postgres'
+        ? `SELECT proof_json, record_text FROM "${db.schema}".indicator_version WHERE origin = 'th' ORDER BY record_id`
+        : `SELECT proof_json, record_text FROM indicator_version WHERE origin = 'th' ORDER BY record_id`,
+    );
+    expect(rows).toHaveLength(5);
+    for (const [i, r] of rows.entries()) {
+      expect(JSON.parse(r.proof_json)).toEqual(made.proofs[i]);
+    }
+    await ds.runMigrations({ transaction: 'all' });
   });
 });

@@ -100,6 +100,8 @@ export class InboundBundleRow {
   @Column({ name: 'received_at', type: 'varchar', length: 24 }) receivedAt!: string;
   /** The bundle's signed header (compact JWS), shared by the proofs of its records. */
   @Column({ type: 'text', nullable: true }) header!: string | null;
+  /** Its leaf hashes, concatenated, base64url: a record's audit path is rebuilt from them. */
+  @Column({ type: 'text', nullable: true }) leaves!: string | null;
 }
 
 /** Sequence gaps detected per origin (reported in receipts and to auditors). */

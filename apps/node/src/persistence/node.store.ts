@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { IndicatorRecord, LocalFields } from '../../../../libs/protocol/src/index.js';
+import {
+  MERKLE_HASH_LENGTH,
+  inclusionProof,
+  toB64u,
+  type IndicatorRecord,
+  type LocalFields,
+} from '../../../../libs/protocol/src/index.js';
 import {
   DeadLetterRow,
   InboundBundleRow,
@@ -319,17 +325,18 @@ export class NodeStore {
   }
 
   /**
-   * A received version's proof as the API gives it ({@link RecordProof}: header, index, treeSize,
-   * path). Stored compactly as `{"bundle": seq, index, treeSize, path}`, the header living once in
-   * `inbound_bundle` (ADR 0049); proofs stored whole by earlier releases pass through unchanged.
+   * A received version's proof as the API gives it (`RecordProof`: header, index, treeSize,
+   * path). Stored compactly as `{"bundle": seq, "index": i}`, the bundle's header and leaf hashes
+   * living once in `inbound_bundle` (ADR 0049); proofs stored whole by earlier releases pass
+   * through unchanged.
    */
   private async fullProof(stored: string | null, from: string | null): Promise<string | null> {
     if (stored === null || from === null || !stored.startsWith('{"bundle":')) return stored;
-    const { bundle, ...rest } = JSON.parse(stored) as { bundle: string };
+    const { bundle } = JSON.parse(stored) as { bundle: string };
     const b = await this.ds
       .getRepository(InboundBundleRow)
       .findOneBy({ origin: from, seq: padSeq(BigInt(bundle)) });
-    return JSON.stringify({ header: b?.header ?? null, ...rest });
+    return expandStoredProof(stored, b);
   }
 
   /** Which partners each version of an own record was disclosed to, and how far it got. */
@@ -594,6 +601,8 @@ export class NodeStore {
     kid: string;
     /** The bundle's signed header (compact JWS); the records' compact proofs refer to it. */
     header?: string;
+    /** The bundle's leaf hashes in order, from which any record's audit path is rebuilt. */
+    leafHashes?: readonly Uint8Array[];
     receivedAt: string;
     records: ReceivedRecord[];
     gap: { from: bigint; to: bigint } | null;
@@ -608,6 +617,7 @@ export class NodeStore {
         kid: p.kid,
         receivedAt: p.receivedAt,
         header: p.header ?? null,
+        leaves: p.leafHashes ? Buffer.concat(p.leafHashes).toString('base64url') : null,
       });
       if (p.gap) {
         await m.insert(SequenceGapRow, {
@@ -838,4 +848,24 @@ function toStored(r: IndicatorRow): StoredIndicator {
     receivedFrom: r.receivedFrom,
     updatedAt: r.updatedAt,
   };
+}
+
+/**
+ * The whole proof (`{header, index, treeSize, path}`) of a compactly stored one
+ * (`{"bundle": seq, "index": i}`), from its bundle's header and leaf hashes; `null` when the
+ * bundle row lacks them. Used by {@link NodeStore.history} and migration 0005's `down()`.
+ */
+export function expandStoredProof(
+  stored: string,
+  bundle: { header: string | null; leaves: string | null } | null,
+): string | null {
+  const { index } = JSON.parse(stored) as { index: number };
+  if (!bundle?.header || !bundle.leaves) return null;
+  const all = Buffer.from(bundle.leaves, 'base64url');
+  const leaves: Uint8Array[] = [];
+  for (let o = 0; o + MERKLE_HASH_LENGTH <= all.length; o += MERKLE_HASH_LENGTH) {
+    leaves.push(all.subarray(o, o + MERKLE_HASH_LENGTH));
+  }
+  const path = inclusionProof(leaves, index).map(toB64u);
+  return JSON.stringify({ header: bundle.header, index, treeSize: leaves.length, path });
 }

@@ -59,7 +59,8 @@ export class InboundService {
         {
           expectedAddressee: me,
           maxBytes: MAX_INBOUND_BYTES,
-          withProofs: true,
+          // Proofs are rebuilt on request from the stored leaf hashes (NodeStore.history).
+          withProofs: false,
         },
       );
       const { header } = opened;
@@ -89,14 +90,11 @@ export class InboundService {
       const rejectedRecords: { record: (typeof opened.records)[number]; code: string }[] = [];
       const receivedAt = toRfc3339Ms(now);
       const nowMs = now.getTime();
-      // Each record keeps what verifies it alone later: the signed header and its audit path.
-      const proofs = opened.proofs ?? [];
+      // Each record keeps what verifies it alone later: its position in the bundle, whose signed
+      // header and leaf hashes are stored once with the bundle (ADR 0049).
+      const bundleRef = `{"bundle":"${header.seq}","index":`;
       for (const [index, record] of opened.records.entries()) {
-        // Compact proof: the header is stored once with the bundle (NodeStore.history puts it back).
-        const proof = proofs[index];
-        const proofJson = proof
-          ? `{"bundle":"${header.seq}","index":${proof.index},"treeSize":${proof.treeSize},"path":${JSON.stringify(proof.path)}}`
-          : 'null';
+        const proofJson = `${bundleRef}${index}}`;
         const text = opened.recordTexts[index] ?? '';
         let code: string | undefined;
         if (record.status === 'active') {
@@ -132,7 +130,8 @@ export class InboundService {
         root: header.root,
         count: header.count,
         kid: opened.kid,
-        header: proofs[0]?.header ?? '',
+        header: opened.headerJws,
+        leafHashes: opened.leafHashes,
         receivedAt,
         records: accepted,
         gap,

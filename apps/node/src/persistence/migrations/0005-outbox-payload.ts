@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { expandStoredProof } from '../node.store.js';
 
 /**
  * Storage layout for the exchange at speed (ADR 0049):
@@ -6,8 +7,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   it only until the JetStream ack. Updating the bundle's status used to rewrite the whole row,
  *   payload included (about 1 MB for 1,000 records), twice per bundle (sent, then acknowledged),
  *   and every payload stayed on disk although nothing reads it once sent.
- * - A received bundle's signed header is stored once, in `inbound_bundle.header`; each received
- *   version's proof then holds only its position and audit path (about half the bytes).
+ * - A received bundle's signed header and leaf hashes are stored once, in `inbound_bundle`; each
+ *   received version's proof then holds only its position (`{"bundle": seq, "index": i}`), and
+ *   the whole proof is rebuilt on request (25 bytes per record instead of about 880).
  */
 export class OutboxPayload1764500000000 implements MigrationInterface {
   name = 'OutboxPayload1764500000000';
@@ -20,6 +22,7 @@ export class OutboxPayload1764500000000 implements MigrationInterface {
       SELECT addressee, seq, payload FROM outbox_bundle WHERE status = 'pending'`);
     await q.query('ALTER TABLE outbox_bundle DROP COLUMN payload');
     await q.query('ALTER TABLE inbound_bundle ADD COLUMN header text');
+    await q.query('ALTER TABLE inbound_bundle ADD COLUMN leaves text');
   }
 
   async down(q: QueryRunner): Promise<void> {
@@ -33,18 +36,23 @@ export class OutboxPayload1764500000000 implements MigrationInterface {
     }[] = (await q.query(`SELECT origin, record_id, version, proof_json, received_from
         FROM indicator_version WHERE proof_json LIKE '{"bundle":%'`)) as never;
     for (const row of compact) {
-      const { bundle, ...rest } = JSON.parse(row.proof_json) as { bundle: string };
-      const headers: { header: string | null }[] = (await q.query(
-        `SELECT header FROM inbound_bundle WHERE origin = ${param(q, 1)} AND seq = ${param(q, 2)}`,
+      const { bundle } = JSON.parse(row.proof_json) as { bundle: string };
+      const rows: { header: string | null; leaves: string | null }[] = (await q.query(
+        `SELECT header, leaves FROM inbound_bundle WHERE origin = ${param(q, 1)} AND seq = ${param(q, 2)}`,
         [row.received_from, bundle.padStart(20, '0')],
       )) as never;
-      const full = JSON.stringify({ header: headers[0]?.header ?? null, ...rest });
       await q.query(
         `UPDATE indicator_version SET proof_json = ${param(q, 1)}
           WHERE origin = ${param(q, 2)} AND record_id = ${param(q, 3)} AND version = ${param(q, 4)}`,
-        [full, row.origin, row.record_id, row.version],
+        [
+          expandStoredProof(row.proof_json, rows[0] ?? null),
+          row.origin,
+          row.record_id,
+          row.version,
+        ],
       );
     }
+    await q.query('ALTER TABLE inbound_bundle DROP COLUMN leaves');
     await q.query('ALTER TABLE inbound_bundle DROP COLUMN header');
     // Sent bundles' payloads are gone for good; an earlier release never reads them either.
     await q.query(`ALTER TABLE outbox_bundle ADD COLUMN payload text NOT NULL DEFAULT ''`);
