@@ -27,6 +27,7 @@ import {
 import { RelayService } from '../sharing/relay.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { IndicatorError } from './indicator.errors.js';
+import { canonicalRecordText } from './record-text.js';
 
 /** What an analyst supplies for a new indicator (already shape-validated at the edge). */
 export interface IndicatorInput {
@@ -318,7 +319,7 @@ export class IndicatorsService {
           clock,
           opts.normalized === true,
         );
-        const recordText = canonicalize(record);
+        const recordText = canonicalRecordText(record);
         const { outbox } = this.planRecipients(record, recordText, now, NONE, NONE);
         items.push({
           record,
@@ -349,7 +350,7 @@ export class IndicatorsService {
     actor: string,
     now: Date,
   ): Promise<{ indicator: IndicatorView; sharing: SharingOutcome[] }> {
-    const recordText = canonicalize(record);
+    const recordText = canonicalRecordText(record);
     const { outbox, outcomes } = await this.plan(record, recordText, now);
     await this.store.saveOwnVersion({
       record,
