@@ -274,7 +274,7 @@ describe('bulk body shape check (BulkItemsPipe) matches class-validator', () => 
   }
 
   for (const [name, body, messages] of stricter) {
-    it(`refuses ${name} (class-validator let it through to fail per item)`, async () => {
+    it(`refuses ${name} (class-validator let it through to fail per item)`, () => {
       expect(sorted(bulkBodyErrors(body))).toEqual(sorted(messages));
     });
   }
