@@ -47,6 +47,7 @@ export function uuidv7(nowMs: number): string {
 
 /** The Unix milliseconds in a UUIDv7, or null when `id` is not a version 7 UUID. */
 export function uuidv7Time(id: string): number | null {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)) return null;
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id))
+    return null;
   return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
