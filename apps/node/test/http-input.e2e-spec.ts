@@ -185,6 +185,14 @@ describe('HTTP input at the node: refused with the right status, nothing stored'
     expect(stored.body.total).toBe(1);
   });
 
+  it('OpenAPI still describes the bulk body (BulkCreateDto) though BulkItemsPipe checks it', async () => {
+    const doc = await request(kr.url).get('/api/docs-json').expect(200);
+    const body = doc.body.paths['/api/v1/indicators/bulk'].post.requestBody;
+    expect(body.content['application/json'].schema.$ref).toBe('#/components/schemas/BulkCreateDto');
+    const schema = doc.body.components.schemas.BulkCreateDto;
+    expect(schema.properties.items.items.$ref).toBe('#/components/schemas/CreateIndicatorDto');
+  });
+
   it('no token → 401', async () => {
     const before = await total();
     await request(kr.url)
