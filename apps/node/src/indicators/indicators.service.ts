@@ -73,7 +73,6 @@ const DEFAULT_VALIDITY_DAYS = 180;
 
 /** The clock of one request: every record it creates carries the same instants. */
 interface Clock {
-  now: Date;
   nowText: string;
   defaultValidUntil: string;
 }
@@ -117,7 +116,6 @@ export class IndicatorsService {
   /** One reading of the clock for a whole request: its text and the default end of validity. */
   private clock(now: Date): Clock {
     return {
-      now,
       nowText: toRfc3339Ms(now),
       defaultValidUntil: toRfc3339Ms(
         new Date(now.getTime() + DEFAULT_VALIDITY_DAYS * 24 * 3600 * 1000),
