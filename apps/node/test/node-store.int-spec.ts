@@ -20,7 +20,13 @@ import {
   type RecordProof,
 } from '../../../libs/protocol/src/index.js';
 import { openNodeDatabase } from '../src/persistence/data-source.js';
-import { NodeStore } from '../src/persistence/node.store.js';
+import { NodeStore, type OwnVersion } from '../src/persistence/node.store.js';
+import {
+  canonicalize,
+  parseRecord,
+  uuidv7,
+  type IndicatorRecord,
+} from '../../../libs/protocol/src/index.js';
 import type { NodeConfig } from '../src/config/node.config.js';
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -81,6 +87,97 @@ describe.each(databases)('NodeStore on %s', (_name, config) => {
       .map((g) => `${g.from}..${g.to}`)
       .sort();
   }
+
+  /** A version of an own KR record, as IndicatorsService hands it to saveOwnVersions. */
+  function own(
+    id: string,
+    version: number,
+    value: string,
+    outbox: { addressee: string; agreementId: string }[] = [],
+  ): OwnVersion {
+    const record: IndicatorRecord = parseRecord({
+      id,
+      origin: 'kr',
+      version,
+      status: 'active',
+      type: 'domain',
+      value,
+      categories: ['webtoon'],
+      confidence: 50 + version,
+      firstSeen: '2026-11-01T00:00:00.000Z',
+      lastSeen: '2026-11-01T00:00:00.000Z',
+      validUntil: '2027-05-01T00:00:00.000Z',
+      tlp: 'GREEN',
+      handling: { code: 'H0' },
+      reliability: 'B',
+      accuracy: 2,
+      scope: { addressees: ['vn', 'th'] },
+      relations: [],
+      issuedAt: `2026-11-2${version}T00:00:00.000Z`,
+    });
+    const recordText = canonicalize(record);
+    return {
+      record,
+      recordText,
+      local: { notes: `v${version}` },
+      actor: 'analyst.test',
+      now: record.issuedAt,
+      outbox: outbox.map((o) => ({ ...o, recordText })),
+    };
+  }
+
+  it('saveOwnVersions stores versions, current rows and outbox items of many records at once', async () => {
+    const ids = [uuidv7(Date.now()), uuidv7(Date.now()), uuidv7(Date.now())];
+    await store.saveOwnVersions([
+      own(ids[0]!, 1, 'own-a.example', [
+        { addressee: 'th', agreementId: 'ag-th' },
+        { addressee: 'vn', agreementId: 'ag-vn' },
+      ]),
+      own(ids[1]!, 1, 'own-b.example'),
+      own(ids[2]!, 1, 'own-c.example', [{ addressee: 'vn', agreementId: 'ag-vn' }]),
+    ]);
+    const a = await store.getCurrent('kr', ids[0]!);
+    expect(a?.version).toBe(1);
+    expect(a?.local).toEqual({ notes: 'v1' });
+    expect(a?.recordText).toBe(own(ids[0]!, 1, 'own-a.example').recordText);
+    expect((await store.history('kr', ids[1]!)).map((h) => [h.version, h.actor])).toEqual([
+      [1, 'analyst.test'],
+    ]);
+    expect((await store.disclosures(ids[0]!)).map((d) => [d.addressee, d.agreementId])).toEqual([
+      ['th', 'ag-th'],
+      ['vn', 'ag-vn'],
+    ]);
+    expect(await store.disclosures(ids[1]!)).toEqual([]);
+    expect((await store.disclosures(ids[2]!)).map((d) => d.status)).toEqual(['queued']);
+
+    // A later version replaces the current row; saving an older one again changes nothing.
+    await store.saveOwnVersions([own(ids[1]!, 2, 'own-b.example')]);
+    await store.saveOwnVersions([own(ids[1]!, 1, 'own-b.example')]);
+    const b = await store.getCurrent('kr', ids[1]!);
+    expect(b?.version).toBe(2);
+    expect(b?.local).toEqual({ notes: 'v2' });
+    expect((await store.history('kr', ids[1]!)).map((h) => h.version)).toEqual([1, 2]);
+  });
+
+  it('saveOwnVersions stores nothing of a batch when one row fails', async () => {
+    const ids = [uuidv7(Date.now()), uuidv7(Date.now())];
+    const bad = own(ids[1]!, 1, 'own-bad.example', [{ addressee: 'vn', agreementId: 'ag-vn' }]);
+    // NOT NULL violated by the last row written (an outbox item), after the others.
+    (bad.outbox[0] as { agreementId: unknown }).agreementId = null;
+    // The message, not `rejects.toThrow()`: better-sqlite3's SqliteError may come from another
+    // test file's module realm in a shared Jest worker, and then is not `instanceof Error` here.
+    const outcome = await store.saveOwnVersions([own(ids[0]!, 1, 'own-ok.example'), bad]).then(
+      () => 'stored',
+      (e: unknown) => String((e as { message?: unknown }).message),
+    );
+    expect(outcome).toMatch(/NOT NULL|not-null/);
+    expect(await store.getCurrent('kr', ids[0]!)).toBeNull();
+    expect(await store.getCurrent('kr', ids[1]!)).toBeNull();
+    expect(await store.history('kr', ids[0]!)).toEqual([]);
+    // The store still works afterwards (the transaction was rolled back, not left open).
+    await store.saveOwnVersions([own(ids[0]!, 1, 'own-ok.example')]);
+    expect((await store.getCurrent('kr', ids[0]!))?.version).toBe(1);
+  });
 
   it('records a gap when a bundle overtakes missing ones, and removes it once they arrive', async () => {
     await receive('kr', 1n);

@@ -87,6 +87,22 @@ export interface DeadLetterInput {
   receivedAt: string;
 }
 
+/** A new version of an own indicator, as {@link NodeStore.saveOwnVersions} stores it. */
+export interface OwnVersion {
+  record: IndicatorRecord;
+  recordText: string;
+  local: LocalFields;
+  actor: string;
+  now: string;
+  outbox: OutboxProjection[];
+}
+
+/** What NodeStore uses of better-sqlite3's connection (the driver under TypeORM on SQLite). */
+interface SqliteHandle {
+  readonly inTransaction: boolean;
+  prepare(sql: string): { run(...params: unknown[]): unknown };
+}
+
 const MAX_DEAD_LETTER_BYTES = 1024 * 1024;
 
 function catList(categories: readonly string[]): string {
@@ -102,6 +118,11 @@ export class NodeStore {
   private readonly pg: boolean;
   /** Bundle numbers already used per addressee, learned from the outbox streams (recovery). */
   private readonly seqFloors = new Map<string, bigint>();
+  /** SQLite statements of saveOwnVersions, prepared on first use. */
+  private ownStatements?: Record<
+    'version' | 'current' | 'outbox',
+    ReturnType<SqliteHandle['prepare']>
+  >;
 
   constructor(@Inject(NODE_DATA_SOURCE) private readonly ds: DataSource) {
     this.pg = ds.options.type === 'postgres';
@@ -209,29 +230,23 @@ export class NodeStore {
   }
 
   /** Store a new version of an own indicator and its outbox projections in one transaction. */
-  async saveOwnVersion(p: {
-    record: IndicatorRecord;
-    recordText: string;
-    local: LocalFields;
-    actor: string;
-    now: string;
-    outbox: OutboxProjection[];
-  }): Promise<void> {
+  async saveOwnVersion(p: OwnVersion): Promise<void> {
     await this.saveOwnVersions([p]);
   }
 
-  /** Bulk form of {@link saveOwnVersion}: one transaction for many records. */
-  async saveOwnVersions(
-    items: {
-      record: IndicatorRecord;
-      recordText: string;
-      local: LocalFields;
-      actor: string;
-      now: string;
-      outbox: OutboxProjection[];
-    }[],
-  ): Promise<void> {
+  /**
+   * Bulk form of {@link saveOwnVersion}: one transaction for many records. On SQLite the rows go
+   * through statements prepared once on better-sqlite3's connection (the one TypeORM's
+   * transaction holds), one row per call, without a turn of the event loop: thousands of rows
+   * cost no multi-row SQL text and parameter arrays to build and collect (ADR 0048). PostgreSQL
+   * keeps multi-row inserts (a round trip per row would dominate there).
+   */
+  async saveOwnVersions(items: OwnVersion[]): Promise<void> {
     await this.ds.transaction(async (m) => {
+      if (!this.pg) {
+        this.writeOwnVersionsSqlite(items);
+        return;
+      }
       await this.insertVersions(
         m,
         items.map((p) => ({
@@ -268,6 +283,58 @@ export class NodeStore {
       );
       await this.insertOutboxItems(m, outbox);
     });
+  }
+
+  /** The SQLite side of {@link saveOwnVersions}: the same rows and conflict rules, synchronously. */
+  private writeOwnVersionsSqlite(items: readonly OwnVersion[]): void {
+    const db = (this.ds.driver as unknown as { databaseConnection: SqliteHandle })
+      .databaseConnection;
+    // TypeORM's transaction runs on this same connection; never write outside of it.
+    if (!db.inTransaction) throw new Error('saveOwnVersions: no open SQLite transaction');
+    const s = (this.ownStatements ??= {
+      version: db.prepare(
+        `INSERT INTO indicator_version (origin, record_id, version, record_text, proof_json,
+           received_from, recorded_at, actor) VALUES (?,?,?,?,NULL,NULL,?,?)
+         ON CONFLICT (origin, record_id, version) DO NOTHING`,
+      ),
+      current: db.prepare(
+        `INSERT INTO indicator (origin, record_id, version, status, type, value, tlp, categories,
+           valid_until, record_text, local_json, received_from, updated_at)
+         VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,?)
+         ON CONFLICT (origin, record_id) DO UPDATE SET version = excluded.version,
+           status = excluded.status, type = excluded.type, value = excluded.value,
+           tlp = excluded.tlp, categories = excluded.categories, valid_until = excluded.valid_until,
+           record_text = excluded.record_text,
+           local_json = COALESCE(excluded.local_json, indicator.local_json),
+           received_from = excluded.received_from, updated_at = excluded.updated_at
+         WHERE excluded.version > indicator.version`,
+      ),
+      outbox: db.prepare(
+        `INSERT INTO outbox_item (addressee, record_id, version, agreement_id, record_text,
+           created_at) VALUES (?,?,?,?,?,?)`,
+      ),
+    });
+    for (const p of items) {
+      const r = p.record;
+      s.version.run(r.origin, r.id, r.version, p.recordText, p.now, p.actor);
+      s.current.run(
+        r.origin,
+        r.id,
+        r.version,
+        r.status,
+        r.type,
+        r.value,
+        r.tlp,
+        catList(r.categories),
+        r.validUntil,
+        p.recordText,
+        JSON.stringify(p.local),
+        p.now,
+      );
+      for (const o of p.outbox) {
+        s.outbox.run(o.addressee, r.id, r.version, o.agreementId, o.recordText, p.now);
+      }
+    }
   }
 
   /** Multi-row inserts through the driver (the query builder cost more than the insert itself). */
