@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import {
   ProtocolError,
+  canonicalize,
   createBundle,
   generateSigningKey,
   importPrivateKey,
@@ -18,15 +19,10 @@ import {
   type IndicatorRecord,
   type KeyResolver,
   type RecordProof,
+  uuidv7,
 } from '../../../libs/protocol/src/index.js';
 import { openNodeDatabase } from '../src/persistence/data-source.js';
 import { NodeStore, type OwnVersion } from '../src/persistence/node.store.js';
-import {
-  canonicalize,
-  parseRecord,
-  uuidv7,
-  type IndicatorRecord,
-} from '../../../libs/protocol/src/index.js';
 import type { NodeConfig } from '../src/config/node.config.js';
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
