@@ -60,7 +60,10 @@ export class OutboxItemRow {
   @Column({ name: 'created_at', type: 'varchar', length: 24 }) createdAt!: string;
 }
 
-/** A signed (and encrypted) bundle, stored before it is published so a retry sends the same bytes. */
+/**
+ * A bundle, stored before it is published. Its bytes are not kept: a re-send rebuilds it from its
+ * outbox items (the same signed bytes, deterministic Ed25519) and encrypts it afresh (ADR 0049).
+ */
 @Entity('outbox_bundle')
 export class OutboxBundleRow {
   @PrimaryColumn({ type: 'varchar', length: 16 }) addressee!: string;
@@ -74,18 +77,6 @@ export class OutboxBundleRow {
   @Column({ name: 'created_at', type: 'varchar', length: 24 }) createdAt!: string;
   @Column({ name: 'sent_at', type: 'varchar', length: 24, nullable: true }) sentAt!: string | null;
   @Column({ name: 'receipt_json', type: 'text', nullable: true }) receiptJson!: string | null;
-}
-
-/**
- * The encrypted bytes of a bundle not yet acknowledged by JetStream (a retry re-sends exactly
- * them); deleted on the ack. Kept apart from {@link OutboxBundleRow} so that status updates do not
- * rewrite a megabyte (ADR 0049).
- */
-@Entity('outbox_payload')
-export class OutboxPayloadRow {
-  @PrimaryColumn({ type: 'varchar', length: 16 }) addressee!: string;
-  @PrimaryColumn({ type: 'varchar', length: 20 }) seq!: string;
-  @Column({ type: 'text' }) payload!: string;
 }
 
 /** Bundles accepted from partners: idempotency and sequence tracking per origin. */
@@ -140,7 +131,6 @@ export const NODE_ENTITIES = [
   IndicatorVersionRow,
   OutboxItemRow,
   OutboxBundleRow,
-  OutboxPayloadRow,
   InboundBundleRow,
   SequenceGapRow,
   DeadLetterRow,

@@ -14,7 +14,6 @@ import {
   IndicatorVersionRow,
   NodeStateRow,
   OutboxBundleRow,
-  OutboxPayloadRow,
   SequenceGapRow,
 } from './entities.js';
 
@@ -71,6 +70,18 @@ export interface IndicatorFilter {
   updatedSince?: string;
   updatedUntil?: string;
   status?: string;
+}
+
+/** A bundle stored by the relay whose publish was not acknowledged yet. */
+export interface UnsentBundle {
+  addressee: string;
+  seq: bigint;
+  msgId: string;
+  /** Merkle root of its records (base64url), as signed. */
+  root: string;
+  count: number;
+  /** Also the bundle header's `issuedAt`. */
+  createdAt: string;
 }
 
 export interface PendingItem {
@@ -543,7 +554,6 @@ export class NodeStore {
       addressee: string;
       seq: bigint;
       msgId: string;
-      payload: string;
       root: string;
       count: number;
       createdAt: string;
@@ -558,11 +568,6 @@ export class NodeStore {
          VALUES (?,?,?,?,?,'pending',?)`,
         [b.addressee, seq, b.msgId, b.root, b.count, b.createdAt],
       );
-      await this.exec(m, 'INSERT INTO outbox_payload (addressee, seq, payload) VALUES (?,?,?)', [
-        b.addressee,
-        seq,
-        b.payload,
-      ]);
       for (let i = 0; i < itemIds.length; i += 500) {
         const ids = itemIds.slice(i, i + 500);
         await this.exec(
@@ -574,50 +579,52 @@ export class NodeStore {
     });
   }
 
-  async unsentBundles(
-    limit: number,
-  ): Promise<{ addressee: string; seq: bigint; msgId: string; payload: string }[]> {
-    const rows = (await this.exec(
-      this.ds.manager,
-      `SELECT b.addressee, b.seq, b.msg_id, p.payload FROM outbox_bundle b
-         JOIN outbox_payload p ON p.addressee = b.addressee AND p.seq = b.seq
-        WHERE b.status = 'pending' ORDER BY b.addressee, b.seq LIMIT ${Math.trunc(limit)}`,
-      [],
-    )) as { addressee: string; seq: string; msg_id: string; payload: string }[];
+  /** Bundles stored but not yet acknowledged by JetStream, oldest first (to be re-sent). */
+  async unsentBundles(limit: number): Promise<UnsentBundle[]> {
+    const rows = await this.ds.getRepository(OutboxBundleRow).find({
+      where: { status: 'pending' },
+      order: { addressee: 'ASC', seq: 'ASC' },
+      take: limit,
+    });
     return rows.map((r) => ({
       addressee: r.addressee,
       seq: BigInt(r.seq),
-      msgId: r.msg_id,
-      payload: r.payload,
+      msgId: r.msgId,
+      root: r.root,
+      count: r.count,
+      createdAt: r.createdAt,
     }));
   }
 
-  /** The JetStream ack arrived: the bundle is sent and its payload no longer needed. */
+  /** The record texts of a stored bundle, in leaf order (outbox order), to rebuild it. */
+  async bundleTexts(addressee: string, seq: bigint): Promise<string[]> {
+    const rows: { record_text: string }[] = (await this.exec(
+      this.ds.manager,
+      'SELECT record_text FROM outbox_item WHERE addressee = ? AND bundle_seq = ? ORDER BY id',
+      [addressee, padSeq(seq)],
+    )) as never;
+    return rows.map((r) => r.record_text);
+  }
+
+  /** The JetStream ack arrived. */
   async markSent(addressee: string, seq: bigint, at: string): Promise<void> {
-    const padded = padSeq(seq);
-    await this.ds.transaction(async (m) => {
-      await this.exec(
+    await this.ds.transaction((m) =>
+      this.exec(
         m,
         `UPDATE outbox_bundle SET status = 'sent', sent_at = ?
           WHERE addressee = ? AND seq = ? AND status = 'pending'`,
-        [at, addressee, padded],
-      );
-      await this.exec(m, 'DELETE FROM outbox_payload WHERE addressee = ? AND seq = ?', [
-        addressee,
-        padded,
-      ]);
-    });
+        [at, addressee, padSeq(seq)],
+      ),
+    );
   }
 
   async markAcknowledged(addressee: string, seq: bigint, receiptJson: string): Promise<boolean> {
-    return this.ds.transaction(async (m) => {
-      const r = await m
+    const r = await this.ds.transaction((m) =>
+      m
         .getRepository(OutboxBundleRow)
-        .update({ addressee, seq: padSeq(seq) }, { status: 'acknowledged', receiptJson });
-      // A receipt can overtake our own PubAck: the payload is not needed once it is received.
-      await m.getRepository(OutboxPayloadRow).delete({ addressee, seq: padSeq(seq) });
-      return (r.affected ?? 0) > 0;
-    });
+        .update({ addressee, seq: padSeq(seq) }, { status: 'acknowledged', receiptJson }),
+    );
+    return (r.affected ?? 0) > 0;
   }
 
   async outboxStats(): Promise<{

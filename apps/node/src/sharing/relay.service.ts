@@ -7,7 +7,7 @@ import {
 import { outboxStreamName, subjectFor } from '../../../../libs/broker/src/index.js';
 import { NODE_CONFIG, type NodeConfig } from '../config/node.config.js';
 import { FederationContext } from '../federation/federation.context.js';
-import { NodeStore, type PendingItem } from '../persistence/node.store.js';
+import { NodeStore, type PendingItem, type UnsentBundle } from '../persistence/node.store.js';
 import { FEDERATION_PUBLISHER, type FederationPublisher } from './publisher.js';
 import { AuditService } from '../audit/audit.service.js';
 
@@ -169,7 +169,8 @@ export class RelayService implements OnApplicationShutdown {
     const inFlight = new InFlight(RELAY_PUBLISHES_IN_FLIGHT, abandon);
     try {
       for (const b of await this.store.unsentBundles(1000)) {
-        await inFlight.add(this.publish(b.addressee, b.seq, b.msgId, b.payload, now));
+        const payload = await this.rebuild(b, now());
+        await inFlight.add(this.publish(b.addressee, b.seq, b.msgId, payload, now));
         bundles++;
       }
       for (const addressee of await this.store.pendingAddressees()) {
@@ -190,20 +191,13 @@ export class RelayService implements OnApplicationShutdown {
             },
             this.federation.signingKey,
           );
-          const recipients = this.federation.encryptionRecipients(addressee, at);
-          if (recipients.length === 0) {
-            throw new Error(
-              `no valid encryption key for ${addressee} in directory v${this.federation.directory.version}`,
-            );
-          }
-          const payload = await encryptTo(bundle.bytes, recipients);
+          const payload = await this.encryptFor(addressee, bundle.bytes, at);
           const msgId = `${this.federation.memberId}.${addressee}.${seq}`;
           await this.store.saveBundle(
             {
               addressee,
               seq,
               msgId,
-              payload,
               root: bundle.header.root,
               count: items.length,
               createdAt: toRfc3339Ms(at),
@@ -227,6 +221,43 @@ export class RelayService implements OnApplicationShutdown {
       }
     }
     return { bundles, records };
+  }
+
+  private async encryptFor(addressee: string, bytes: Uint8Array, at: Date): Promise<string> {
+    const recipients = this.federation.encryptionRecipients(addressee, at);
+    if (recipients.length === 0) {
+      throw new Error(
+        `no valid encryption key for ${addressee} in directory v${this.federation.directory.version}`,
+      );
+    }
+    return encryptTo(bytes, recipients);
+  }
+
+  /**
+   * A stored bundle whose publish was not acknowledged, rebuilt for a re-send: the same records
+   * in the same order under the same header give the same signed bytes (Ed25519 is
+   * deterministic) and the same root, checked against the stored one; only the encryption is
+   * fresh, to the addressee's current keys. The `Nats-Msg-Id` is unchanged, so JetStream drops the
+   * re-send if the first publish did arrive (ADR 0049).
+   */
+  private async rebuild(b: UnsentBundle, at: Date): Promise<string> {
+    const texts = await this.store.bundleTexts(b.addressee, b.seq);
+    const bundle = await createBundleFromTexts(
+      texts,
+      {
+        origin: this.federation.memberId,
+        addressee: b.addressee,
+        seq: b.seq.toString(),
+        issuedAt: b.createdAt,
+      },
+      this.federation.signingKey,
+    );
+    if (bundle.header.root !== b.root || texts.length !== b.count) {
+      throw new Error(
+        `bundle ${b.addressee}#${b.seq} no longer rebuilds to its stored root (${texts.length} of ${b.count} records)`,
+      );
+    }
+    return this.encryptFor(b.addressee, bundle.bytes, at);
   }
 
   private async publish(

@@ -3,29 +3,34 @@ import { expandStoredProof } from '../node.store.js';
 
 /**
  * Storage layout for the exchange at speed (ADR 0049):
- * - A bundle's encrypted payload moves out of `outbox_bundle` into `outbox_payload`, which holds
- *   it only until the JetStream ack. Updating the bundle's status used to rewrite the whole row,
- *   payload included (about 1 MB for 1,000 records), twice per bundle (sent, then acknowledged),
- *   and every payload stayed on disk although nothing reads it once sent.
+ * - `outbox_bundle` no longer stores the bundle's encrypted payload (about 1 MB per 1,000 records,
+ *   rewritten on every status change and kept forever): a bundle is rebuilt from its outbox items
+ *   when it must be re-sent (the signed bytes are deterministic; only the encryption is new).
  * - A received bundle's signed header and leaf hashes are stored once, in `inbound_bundle`; each
  *   received version's proof then holds only its position (`{"bundle": seq, "index": i}`), and
  *   the whole proof is rebuilt on request (25 bytes per record instead of about 880).
  */
-export class OutboxPayload1764500000000 implements MigrationInterface {
-  name = 'OutboxPayload1764500000000';
+export class ExchangeStorage1764500000000 implements MigrationInterface {
+  name = 'ExchangeStorage1764500000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE TABLE outbox_payload (
-      addressee varchar(16) NOT NULL, seq varchar(20) NOT NULL, payload text NOT NULL,
-      PRIMARY KEY (addressee, seq))`);
-    await q.query(`INSERT INTO outbox_payload (addressee, seq, payload)
-      SELECT addressee, seq, payload FROM outbox_bundle WHERE status = 'pending'`);
     await q.query('ALTER TABLE outbox_bundle DROP COLUMN payload');
     await q.query('ALTER TABLE inbound_bundle ADD COLUMN header text');
     await q.query('ALTER TABLE inbound_bundle ADD COLUMN leaves text');
   }
 
   async down(q: QueryRunner): Promise<void> {
+    // The earlier release re-sends a pending bundle from its stored payload, which this release
+    // does not keep: let the relay drain first.
+    const pending: { n: number | string }[] = (await q.query(
+      `SELECT COUNT(*) AS n FROM outbox_bundle WHERE status = 'pending'`,
+    )) as never;
+    if (Number(pending[0]?.n ?? 0) > 0) {
+      throw new Error(
+        `${pending[0]?.n} outbox bundles are still pending: start this release until they are sent, then downgrade`,
+      );
+    }
+    await q.query(`ALTER TABLE outbox_bundle ADD COLUMN payload text NOT NULL DEFAULT ''`);
     // Proofs stored in the compact form get their header back, as the earlier release reads them.
     const compact: {
       origin: string;
@@ -55,11 +60,6 @@ export class OutboxPayload1764500000000 implements MigrationInterface {
     await q.query('ALTER TABLE inbound_bundle DROP COLUMN leaves');
     await q.query('ALTER TABLE inbound_bundle DROP COLUMN header');
     // Sent bundles' payloads are gone for good; an earlier release never reads them either.
-    await q.query(`ALTER TABLE outbox_bundle ADD COLUMN payload text NOT NULL DEFAULT ''`);
-    await q.query(`UPDATE outbox_bundle SET payload = (SELECT p.payload FROM outbox_payload p
-      WHERE p.addressee = outbox_bundle.addressee AND p.seq = outbox_bundle.seq)
-      WHERE status = 'pending'`);
-    await q.query('DROP TABLE outbox_payload');
   }
 }
 
