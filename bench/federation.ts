@@ -5,7 +5,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { nodeEnv, provisionFederation } from '../libs/devnet/src/index.js';
+import { NODE_PROCESS_FLAGS, nodeEnv, provisionFederation } from '../libs/devnet/src/index.js';
 import { issueApiToken } from '../libs/keystore/src/index.js';
 import { importPrivateKey } from '../libs/protocol/src/index.js';
 import { freePorts, startFederation, waitFor, type Federation } from '../libs/testing/src/index.js';
@@ -32,7 +32,8 @@ function startNodeProcess(
 ): Promise<NodeProcess> {
   const main = join(repoRoot(), 'dist', 'apps', 'node', 'src', 'main.js');
   const out = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [...nodeArgs, main], {
+  // The node's production V8 flags (libs/devnet), so memory figures are those of a deployment.
+  const child = spawn(process.execPath, [...NODE_PROCESS_FLAGS, ...nodeArgs, main], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -66,6 +66,19 @@ class NodeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       this.log.warn(`sequence check skipped: ${e instanceof Error ? e.message : String(e)}`);
     }
     this.relay.start();
+    void this.watchLink();
+  }
+
+  /**
+   * The relay publishes only while the connection to the leaf is up: a publish made while it is
+   * down waits in the client's buffer for a PubAck that may never come, holding the pass for the
+   * whole PubAck timeout after the leaf is back.
+   */
+  private async watchLink(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type === 'disconnect') this.relay.setLink(false);
+      else if (s.type === 'reconnect') this.relay.setLink(true);
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -119,6 +132,10 @@ export class NodeModule {
               // A node whose leaf is down keeps trying: its outbox holds what it cannot send.
               maxReconnectAttempts: -1,
               waitOnFirstConnect: true,
+              // The leaf runs next to the node: a restarted leaf is used within a quarter of a
+              // second (nats.js waits 2 s by default), which is what a member back from an
+              // outage waits before its outbox drains.
+              reconnectTimeWait: 250,
             }),
         },
         {

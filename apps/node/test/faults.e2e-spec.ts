@@ -11,6 +11,8 @@ import { importPrivateKey } from '../../../libs/protocol/src/index.js';
 import { issueApiToken } from '../../../libs/keystore/src/index.js';
 import { freePort } from '../../../libs/testing/src/index.js';
 import { eventually, startTestFederation, type TestFederation } from './federation.harness.js';
+import { NodeStore } from '../src/persistence/node.store.js';
+import { RelayService } from '../src/sharing/relay.service.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const run = Math.random().toString(36).slice(2, 8);
@@ -165,12 +167,30 @@ describe('faults between KR and VN: nothing lost, nothing twice', () => {
     await allArrived(40000);
   }, 60000);
 
+  it("KR's own leaf down while it creates 2,000: its stored bundles are rebuilt and re-sent once the leaf is back", async () => {
+    await f.brokers.leaves.kr!.stop();
+    await bulk(items('own-leaf-', 0, 1000));
+    await bulk(items('own-leaf-', 1000, 1000));
+    const krStore = f.nodes.kr!.app.get(NodeStore);
+    // The relay pauses while its link is down; a pass forced now builds and stores the bundles,
+    // and its publishes fail: those stored bundles are what gets rebuilt and re-sent.
+    await expect(f.nodes.kr!.app.get(RelayService).runOnce()).rejects.toThrow();
+    expect((await krStore.unsentBundles(100)).length).toBeGreaterThan(0);
+    await f.brokers.leaves.kr!.restart();
+    await allArrived(40000);
+    await eventually(
+      async () => ((await krStore.unsentBundles(100)).length === 0 ? true : undefined),
+      20000,
+      "KR's pending bundles acknowledged",
+    );
+  }, 90000);
+
   it("VN's database holds every record exactly once, one version each, no dead letters", async () => {
     await stopVn('SIGTERM');
     const db = new Database(vnDb, { readonly: true });
     try {
       const one = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
-      expect(sent).toBe(24000);
+      expect(sent).toBe(26000);
       expect(one("SELECT COUNT(*) AS n FROM indicator WHERE origin = 'kr'")).toBe(sent);
       expect(one("SELECT COUNT(DISTINCT value) AS n FROM indicator WHERE origin = 'kr'")).toBe(
         sent,

@@ -137,6 +137,62 @@ describe('HTTP input at the node: refused with the right status, nothing stored'
     expect(await total()).toBe(before);
   });
 
+  it('a bulk item without handling → 400 naming handling (BulkItemsPipe), nothing stored', async () => {
+    const before = await total();
+    const item = indicatorBody({ value: 'no-handling-bulk.example' });
+    delete item.handling;
+    const r = await request(kr.url)
+      .post('/api/v1/indicators/bulk')
+      .set('Authorization', analyst)
+      .send({ items: [indicatorBody({ value: 'ok-bulk-2.example' }), item] });
+    expect(r.status).toBe(400);
+    expect(r.body.message).toEqual([
+      'items.1.nested property handling must be either object or array',
+    ]);
+    expect(await total()).toBe(before);
+  });
+
+  it('a bulk item that libs/protocol refuses is reported by index; the others are stored', async () => {
+    const before = await total();
+    const r = await request(kr.url)
+      .post('/api/v1/indicators/bulk')
+      .set('Authorization', analyst)
+      .send({
+        items: [
+          indicatorBody({ value: 'per-item-1.example' }),
+          indicatorBody({
+            type: 'payment-account',
+            subtype: 'iban',
+            value: 'GB82WEST12345698765433',
+          }),
+          indicatorBody({ value: 'per-item-2.example', validUntil: '2020-01-01T00:00:00.000Z' }),
+          indicatorBody({ value: 'Per-Item-3.Example.' }),
+        ],
+      })
+      .expect(200);
+    expect(r.body.created).toBe(2);
+    expect(r.body.errors.map((e: { index: number; code: string }) => [e.index, e.code])).toEqual([
+      [1, 'INVALID_VALUE'],
+      [2, 'INVALID_FIELD'],
+    ]);
+    expect(r.body.errors[0].message).toMatch(/^value: /);
+    expect(await total()).toBe(before + 2);
+    const stored = await request(kr.url)
+      .get('/api/v1/indicators?type=domain&value=per-item-3.example')
+      .set('X-Purpose', 'investigation')
+      .set('Authorization', analyst)
+      .expect(200);
+    expect(stored.body.total).toBe(1);
+  });
+
+  it('OpenAPI still describes the bulk body (BulkCreateDto) though BulkItemsPipe checks it', async () => {
+    const doc = await request(kr.url).get('/api/docs-json').expect(200);
+    const body = doc.body.paths['/api/v1/indicators/bulk'].post.requestBody;
+    expect(body.content['application/json'].schema.$ref).toBe('#/components/schemas/BulkCreateDto');
+    const schema = doc.body.components.schemas.BulkCreateDto;
+    expect(schema.properties.items.items.$ref).toBe('#/components/schemas/CreateIndicatorDto');
+  });
+
   it('no token → 401', async () => {
     const before = await total();
     await request(kr.url)

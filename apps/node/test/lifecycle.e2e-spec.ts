@@ -27,7 +27,7 @@ import {
 import { subjectFor } from '../../../libs/broker/src/index.js';
 import type { MemberKeyFile } from '../../../libs/keystore/src/index.js';
 import { FederationContext } from '../src/federation/federation.context.js';
-import { NODE_DATA_SOURCE } from '../src/persistence/node.store.js';
+import { NODE_DATA_SOURCE, NodeStore } from '../src/persistence/node.store.js';
 import {
   eventually,
   indicatorBody,
@@ -114,11 +114,12 @@ async function received(
   origin: string,
   id: string,
 ): Promise<StoredVersion | undefined> {
-  const rows: StoredVersion[] = await db(n).query(
-    `SELECT record_text, proof_json FROM indicator_version WHERE origin = ? AND record_id = ?`,
-    [origin, id],
-  );
-  return rows[0];
+  // Through the store: a received version's proof is stored compactly, its header kept once
+  // with the bundle (ADR 0049); history() gives the whole proof back.
+  const [v] = await n.app.get(NodeStore).history(origin, id);
+  return v && v.proofJson !== null
+    ? { record_text: v.recordText, proof_json: v.proofJson }
+    : undefined;
 }
 
 async function arrives(n: RunningNode, origin: string, id: string): Promise<StoredVersion> {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
 
 /** Where an application's database is: as in FEDINTEL_DATABASE_URL (+ FEDINTEL_DATABASE_SCHEMA). */
@@ -26,20 +27,22 @@ export function createDataSource(db: DatabaseConfig, schema: Schema): DataSource
     logging: false,
   };
   if (db.kind === 'sqlite') {
-    return new DataSource({
-      ...common,
-      type: 'better-sqlite3',
-      database: db.path,
-      // WAL lets the API read while the receiver writes; NORMAL is durable at checkpoints in WAL.
-      prepareDatabase: (conn: { pragma(s: string): unknown }) => {
-        conn.pragma('journal_mode = WAL');
-        conn.pragma('synchronous = NORMAL');
-        conn.pragma('busy_timeout = 5000');
-        // 64 MiB of page cache instead of 2: UUID-keyed inserts touch pages all over the indexes,
-        // and with the default cache every bundle re-read them from the OS (docs/benchmarks.md).
-        conn.pragma('cache_size = -65536');
-      },
-    });
+    return serializeTransactions(
+      new DataSource({
+        ...common,
+        type: 'better-sqlite3',
+        database: db.path,
+        // WAL lets the API read while the receiver writes; NORMAL is durable at checkpoints in WAL.
+        prepareDatabase: (conn: { pragma(s: string): unknown }) => {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('busy_timeout = 5000');
+          // 64 MiB of page cache instead of 2: UUID-keyed inserts touch pages all over the indexes,
+          // and with the default cache every bundle re-read them from the OS (docs/benchmarks.md).
+          conn.pragma('cache_size = -65536');
+        },
+      }),
+    );
   }
   return new DataSource({
     ...common,
@@ -50,6 +53,32 @@ export function createDataSource(db: DatabaseConfig, schema: Schema): DataSource
     // they would land in (and read from) `public`, not the application's own schema.
     extra: db.schema ? { max: 10, options: `-c search_path="${db.schema}"` } : { max: 10 },
   });
+}
+
+/**
+ * Runs the SQLite DataSource's transactions one after another (ADR 0052).
+ *
+ * TypeORM gives every caller of a better-sqlite3 DataSource the same query runner on the same
+ * connection. Two `transaction()` calls in flight at once (the relay saving a bundle while the API
+ * stores a bulk request and a PubAck marks a bundle sent) then interleave on that connection: both
+ * issue BEGIN ("cannot start a transaction within a transaction"), or one runs as a savepoint inside
+ * the other and is rolled back with it. Here each transaction waits for the previous one; a
+ * `transaction()` called from inside a running one (same async context) runs at once, as before,
+ * so nesting cannot deadlock. PostgreSQL needs none of this: each transaction has its own pooled
+ * connection.
+ */
+export function serializeTransactions(ds: DataSource): DataSource {
+  const original = ds.transaction.bind(ds) as (...args: unknown[]) => Promise<unknown>;
+  const inside = new AsyncLocalStorage<true>();
+  let tail: Promise<unknown> = Promise.resolve();
+  const serialized = (...args: unknown[]): Promise<unknown> => {
+    if (inside.getStore() === true) return original(...args);
+    const run = tail.then(() => inside.run(true, () => original(...args)));
+    tail = run.catch(() => undefined);
+    return run;
+  };
+  Object.defineProperty(ds, 'transaction', { value: serialized, writable: true });
+  return ds;
 }
 
 /** Initialize, create the PostgreSQL schema when one is configured, and run pending migrations. */

@@ -99,6 +99,8 @@ export interface OpenBundleOptions {
 /** A verified bundle. */
 export interface OpenedBundle {
   header: BundleHeader;
+  /** The signed header as received (compact JWS): with `leafHashes` it proves any record later. */
+  headerJws: string;
   /** Validated records, in leaf order. */
   records: IndicatorRecord[];
   /** The kid that signed the header. */
@@ -253,7 +255,9 @@ export async function openBundle(
   }
   // Hash exactly the bytes received: the signature covers them, not any re-serialization.
   const leafHashes = wire.records.map(leafHashText);
-  const root = merkleRoot(leafHashes);
+  // With proofs the tree is hashed once, for the root and every path.
+  const tree = opts.withProofs === true ? inclusionProofs(leafHashes) : undefined;
+  const root = tree ? tree.root : merkleRoot(leafHashes);
   if (!Buffer.from(root).equals(Buffer.from(fromB64u(header.root)))) {
     throw new ProtocolError('ROOT_MISMATCH', 'records do not hash to the signed root', {
       field: 'header.root',
@@ -269,10 +273,16 @@ export async function openBundle(
     seen.add(idVersion);
     return record;
   });
-  const opened: OpenedBundle = { header, records, kid, leafHashes, recordTexts: wire.records };
-  if (opts.withProofs === true) {
-    const { proofs } = inclusionProofs(leafHashes);
-    opened.proofs = proofs.map((path, index) => ({
+  const opened: OpenedBundle = {
+    header,
+    headerJws: wire.header,
+    records,
+    kid,
+    leafHashes,
+    recordTexts: wire.records,
+  };
+  if (tree) {
+    opened.proofs = tree.proofs.map((path, index) => ({
       header: wire.header,
       index,
       treeSize: header.count,

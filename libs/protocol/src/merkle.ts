@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import { ProtocolError } from './errors.js';
 
 /** Length in bytes of every hash of the tree (SHA-256). */
@@ -27,16 +27,36 @@ export function leafHash(data: Uint8Array): Uint8Array {
 }
 
 /**
- * {@link leafHash} of a string's UTF-8 bytes, hashed without materializing them first (the hot
- * path hashes every record text of every bundle, on both sides).
+ * Scratch input of the one-shot hashes below: `crypto.hash` over one buffer costs about two thirds
+ * of a `createHash().update()…digest()` chain, and the hot path hashes every record of every
+ * bundle on both sides, plus the interior nodes. Synchronous use only, so one buffer is enough.
+ */
+const SCRATCH = Buffer.alloc(72 * 1024);
+const NODE_INPUT = Buffer.alloc(1 + 2 * MERKLE_HASH_LENGTH);
+NODE_INPUT[0] = 0x01;
+
+/**
+ * {@link leafHash} of a string's UTF-8 bytes (the hot path hashes every record text of every
+ * bundle, on both sides).
  */
 export function leafHashText(text: string): Uint8Array {
-  return view(createHash('sha256').update(LEAF_PREFIX).update(text, 'utf8').digest());
+  // 3 bytes per UTF-16 unit bound the UTF-8 length; longer texts take the streaming path.
+  if (text.length * 3 + 1 > SCRATCH.length) {
+    return view(createHash('sha256').update(LEAF_PREFIX).update(text, 'utf8').digest());
+  }
+  SCRATCH[0] = 0x00;
+  const n = SCRATCH.write(text, 1, 'utf8');
+  return view(hash('sha256', SCRATCH.subarray(0, n + 1), 'buffer'));
 }
 
 /** Hash of an interior node, `SHA-256(0x01 || left || right)` (RFC 9162 §2.1.1). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return view(createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest());
+  if (left.byteLength !== MERKLE_HASH_LENGTH || right.byteLength !== MERKLE_HASH_LENGTH) {
+    return view(createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest());
+  }
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 1 + MERKLE_HASH_LENGTH);
+  return view(hash('sha256', NODE_INPUT, 'buffer'));
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   inclusionProofs,
   isProtocolError,
   leafHash,
+  leafHashText,
   merkleRoot,
   nodeHash,
   toB64u,
@@ -413,5 +414,33 @@ describe('base64url', () => {
     const b = fromB64u('AQID');
     expect(b.byteOffset).toBe(0);
     expect(b.buffer.byteLength).toBe(3);
+  });
+});
+
+describe('leafHashText and nodeHash (one-shot hashing)', () => {
+  const sha = (...parts: Uint8Array[]) => {
+    const h = createHash('sha256');
+    for (const p of parts) h.update(p);
+    return new Uint8Array(h.digest());
+  };
+
+  it.each([
+    ['empty', ''],
+    ['ASCII', '{"id":"kr-1","value":"toon-mirror.example"}'],
+    ['non-ASCII', '{"note":"웹툰 불법 복제 사이트","alias":"ＴＯＯＮ"}'],
+    ['just under the scratch buffer', 'a'.repeat(24_000)],
+    ['longer than the scratch buffer (streaming path)', '가'.repeat(40_000)],
+  ])('hashes 0x00 || UTF-8 of %s text', (_what, text) => {
+    expect(leafHashText(text)).toEqual(sha(Uint8Array.of(0), Buffer.from(text, 'utf8')));
+  });
+
+  it('hashes 0x01 || left || right, and does not let one call disturb the next', () => {
+    const a = sha(Uint8Array.of(1));
+    const b = sha(Uint8Array.of(2));
+    const ab = nodeHash(a, b);
+    const ba = nodeHash(b, a);
+    expect(ab).toEqual(sha(Uint8Array.of(1), a, b));
+    expect(ba).toEqual(sha(Uint8Array.of(1), b, a));
+    expect(ab).not.toEqual(ba);
   });
 });

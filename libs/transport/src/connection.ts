@@ -25,7 +25,9 @@ export function connectForever(options: NatsConnectionOptions): Promise<NatsConn
     ...(options.name === undefined ? {} : { name: options.name }),
     maxReconnectAttempts: -1,
     waitOnFirstConnect: true,
-    reconnectTimeWait: 1_000,
+    // The server is the member's own leaf, next to it: retrying often costs nothing and a
+    // restarted leaf is used within a quarter of a second instead of nats.js's default 2 s.
+    reconnectTimeWait: 250,
   });
 }
 

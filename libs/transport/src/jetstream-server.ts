@@ -42,9 +42,10 @@ export interface JetStreamServerOptions extends NatsConnectionOptions {
   /** Time JetStream waits for an ack before redelivering; default 30 000 ms. */
   ackWaitMs?: number;
   /**
-   * Pull sizing. Pulls are sized by `maxBytes` (default 8 MiB); `maxMessages` (default 1 000) bounds
-   * the consumer's unacknowledged messages (`max_ack_pending`), because the client library refuses
-   * a pull sized by both.
+   * Pull sizing. `maxBytes` (default 8 MiB) bounds what one pull buffers: a pull asks for
+   * `maxBytes / 1 MiB` messages (at least one; messages are at most the server's 1 MiB
+   * max_payload), never for bytes (see the consume call). `maxMessages` (default 1 000) bounds
+   * the consumer's unacknowledged messages (`max_ack_pending`).
    */
   batch?: { maxMessages: number; maxBytes: number };
   /** Delay before redelivery after the n-th transient failure (last value repeats); default 1 s, 5 s, 30 s. */
@@ -332,12 +333,26 @@ export class JetStreamServer
       this.options.stream,
       this.options.durable,
     );
-    const messages = await consumer.consume({ max_bytes: this.batch.maxBytes });
+    // Pulls count messages, not bytes (ADR 0050). A pull sized by bytes ends with a remainder
+    // smaller than the next message; nats-server 2.9 then answers 409 "message size exceeds
+    // maxbytes" and counts a delivery, so a redelivered bundle could burn all its deliveries on
+    // 409s and be dropped at max_deliver (seen in the SIGKILL fault test). Messages are bounded by
+    // the server's max_payload (1 MiB), so `maxBytes / 1 MiB` messages bound the memory as well.
+    const messages = await consumer.consume({ max_messages: this.pullMessages() });
     this.messages = messages;
     void this.watchConsumer(messages);
     this.heartbeat = setInterval(() => this.keepInFlightAlive(), Math.max(this.ackWaitMs / 3, 50));
     this.heartbeat.unref();
     this.loop = this.consume(messages);
+  }
+
+  /** Messages per pull: the byte budget over the largest message (1 MiB), within max_ack_pending. */
+  private pullMessages(): number {
+    const perMessage = 1024 * 1024;
+    return Math.min(
+      this.batch.maxMessages,
+      Math.max(1, Math.floor(this.batch.maxBytes / perMessage)),
+    );
   }
 
   private async ensureConsumer(jsm: JetStreamManager): Promise<void> {

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_MEMBERS,
+  NODE_PROCESS_FLAGS,
   nodeEnv,
   provisionFederation,
   type DevMember,
@@ -250,7 +251,14 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
         FEDINTEL_RELAY_INTERVAL_MS: '100',
       };
       nodes.push(
-        spawnNode({ id, entry: nodeEntry, env, url, logFile: join(dataDir, `${id}.log`) }),
+        spawnNode({
+          id,
+          entry: nodeEntry,
+          env,
+          url,
+          logFile: join(dataDir, `${id}.log`),
+          nodeArgs: NODE_PROCESS_FLAGS,
+        }),
       );
       const key = importPrivateKey(keys.api.privateJwk, 'Ed25519');
       const tokens = {} as DemoMemberInfo['tokens'];

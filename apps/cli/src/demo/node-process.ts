@@ -24,6 +24,8 @@ export function spawnNode(p: {
   env: Record<string, string>;
   url: string;
   logFile: string;
+  /** V8 flags before the entry (a member node gets NODE_PROCESS_FLAGS). */
+  nodeArgs?: readonly string[];
 }): NodeProcess {
   const fd = openSync(p.logFile, 'a');
   // The parent's FEDINTEL_* and NODE_OPTIONS (jest's vm-modules flag) must not leak into a node.
@@ -32,7 +34,7 @@ export function spawnNode(p: {
     const v = process.env[k];
     if (v !== undefined) inherited[k] = v;
   }
-  const child: ChildProcess = spawn(process.execPath, [p.entry], {
+  const child: ChildProcess = spawn(process.execPath, [...(p.nodeArgs ?? []), p.entry], {
     env: { ...inherited, ...p.env },
     stdio: ['ignore', fd, fd],
   });

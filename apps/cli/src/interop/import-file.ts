@@ -58,6 +58,8 @@ export interface ImportTotals {
 /** Largest file `fedctl import` reads (it is read into memory). */
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
 const MAX_JSON_BYTES = 2 * 1024 * 1024;
+/** Import requests sent before the oldest is answered. */
+const MAX_IN_FLIGHT = 2;
 
 export function parseDefaults(o: {
   tlp: string;
@@ -260,23 +262,43 @@ export async function importFile(o: ImportOptions): Promise<ImportTotals> {
     o.err(o.tty ? `\r${bar(done, all.length, rate)}` : `${bar(done, all.length, rate)}\n`);
   };
   draw();
-  for (let i = 0; i < all.length; i += o.batch) {
-    const part = all.slice(i, i + o.batch);
-    const r = await post(
-      o,
-      `/api/v1/interop/import/rows${q}`,
-      JSON.stringify({
-        items: part.map((c) => toItem(c, basename(o.file))),
-        ...(o.dryRun ? { dryRun: true } : {}),
-      }),
-    );
+  // Up to two requests in flight: the next batch is serialized and sent while the node stores
+  // the previous one. Values are unique across the file (collect above), so two batches never
+  // race for the same value; results are taken in order.
+  const inFlight: { rows: number; response: Promise<NodeImportResponse> }[] = [];
+  const take = async (): Promise<void> => {
+    const next = inFlight.shift()!;
+    let r: NodeImportResponse;
+    try {
+      r = await next.response;
+    } catch (e) {
+      await Promise.allSettled(inFlight.map((f) => f.response));
+      throw e;
+    }
     totals.created += r.created;
     totals.existing += r.existing;
     totals.invalid += r.invalid;
-    totals.problems.push(...r.items.filter((x) => x.outcome === 'invalid'));
-    done += part.length;
+    for (const x of r.items) if (x.outcome === 'invalid') totals.problems.push(x);
+    done += next.rows;
     draw();
+  };
+  const source = basename(o.file);
+  for (let i = 0; i < all.length; i += o.batch) {
+    const part = all.slice(i, i + o.batch);
+    const response = post(
+      o,
+      `/api/v1/interop/import/rows${q}`,
+      JSON.stringify({
+        items: part.map((c) => toItem(c, source)),
+        ...(o.dryRun ? { dryRun: true } : {}),
+      }),
+    );
+    // Rejections are handled by take(); this only keeps an early one from being "unhandled".
+    response.catch(() => undefined);
+    inFlight.push({ rows: part.length, response });
+    if (inFlight.length >= MAX_IN_FLIGHT) await take();
   }
+  while (inFlight.length > 0) await take();
   if (o.tty) o.err('\n');
   totals.seconds = (now() - started) / 1000;
   return totals;

@@ -26,8 +26,15 @@ import {
 // Shape only: whether a value is valid (canonical form, checksums, dates, scope) is decided by
 // libs/protocol, the same code everywhere. These DTOs refuse unknown and mistyped fields.
 
-const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const ADDRESSEE = /^([a-z][a-z0-9-]{1,15}|group:[a-z][a-z0-9-]{1,15})$/;
+// Shared with the bulk endpoint's hand-written check (bulk-items.pipe.ts).
+export const RFC3339_MS_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+export const ADDRESSEE_PATTERN = /^([a-z][a-z0-9-]{1,15}|group:[a-z][a-z0-9-]{1,15})$/;
+export const RECORD_ID_PATTERN_DTO = /^[0-9a-f-]{36}$/;
+export const MEMBER_ID_PATTERN_DTO = /^[a-z][a-z0-9-]{1,15}$/;
+/** Most items in one bulk request. */
+export const BULK_MAX_ITEMS = 5000;
+const RFC3339_MS = RFC3339_MS_PATTERN;
+const ADDRESSEE = ADDRESSEE_PATTERN;
 
 export class HandlingDto {
   @ApiProperty({ enum: HANDLING_CODES })
@@ -53,9 +60,9 @@ export class RelationDto {
   @IsIn(RELATION_TYPES)
   type!: (typeof RELATION_TYPES)[number];
   @ApiProperty()
-  @Matches(/^[0-9a-f-]{36}$/, { message: 'target must be a record id (UUID)' })
+  @Matches(RECORD_ID_PATTERN_DTO, { message: 'target must be a record id (UUID)' })
   target!: string;
-  @ApiProperty() @Matches(/^[a-z][a-z0-9-]{1,15}$/) targetOrigin!: string;
+  @ApiProperty() @Matches(MEMBER_ID_PATTERN_DTO) targetOrigin!: string;
 }
 
 export class LocalFieldsDto {
@@ -200,11 +207,15 @@ export class UpdateIndicatorDto {
   local?: LocalFieldsDto;
 }
 
+/**
+ * The bulk body as OpenAPI documents it. The endpoint checks it with BulkItemsPipe (the same
+ * rules and messages, written out; ADR 0047), not with class-validator.
+ */
 export class BulkCreateDto {
   @ApiProperty({ type: [CreateIndicatorDto] })
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(5000)
+  @ArrayMaxSize(BULK_MAX_ITEMS)
   @ValidateNested({ each: true })
   @Type(() => CreateIndicatorDto)
   items!: CreateIndicatorDto[];

@@ -10,7 +10,7 @@ import {
   Query,
   Req,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
 import { normalizeIndicator, type IndicatorType } from '../../../../libs/protocol/src/index.js';
 import { Roles, type Actor } from '../../../../libs/auth/src/index.js';
 import { Purpose } from '../../../../libs/audit/src/index.js';
@@ -20,6 +20,7 @@ import {
   SearchQueryDto,
   UpdateIndicatorDto,
 } from './indicator.dto.js';
+import { BulkItemsPipe, type BulkItems } from './bulk-items.pipe.js';
 import { toIndicatorResponse } from './indicator.mapper.js';
 import { IndicatorsService } from './indicators.service.js';
 
@@ -42,7 +43,8 @@ export class IndicatorsController {
   @Post('bulk')
   @HttpCode(200)
   @Roles('analyst', 'supervisor')
-  async bulk(@Body() body: BulkCreateDto, @Req() req: Req): Promise<unknown> {
+  @ApiBody({ type: BulkCreateDto })
+  async bulk(@Body(BulkItemsPipe) body: BulkItems, @Req() req: Req): Promise<unknown> {
     return this.indicators.createMany(body.items, req.actor.subject);
   }
 

@@ -27,6 +27,7 @@ import {
 import { RelayService } from '../sharing/relay.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { IndicatorError } from './indicator.errors.js';
+import { canonicalRecordText } from './record-text.js';
 
 /** What an analyst supplies for a new indicator (already shape-validated at the edge). */
 export interface IndicatorInput {
@@ -70,6 +71,19 @@ export interface IndicatorView {
 
 const DEFAULT_VALIDITY_DAYS = 180;
 
+/** The clock of one request: every record it creates carries the same instants. */
+interface Clock {
+  nowText: string;
+  defaultValidUntil: string;
+}
+
+interface Plan {
+  outbox: OutboxProjection[];
+  outcomes: SharingOutcome[];
+}
+
+const NONE: ReadonlyMap<string, string> = new Map();
+
 // Inputs may be DTO class instances; the record is built from plain objects only.
 function plainHandling(h: Handling): Handling {
   return h.conditions === undefined ? { code: h.code } : { code: h.code, conditions: h.conditions };
@@ -99,21 +113,37 @@ export class IndicatorsService {
     private readonly audit: AuditService,
   ) {}
 
+  /** One reading of the clock for a whole request: its text and the default end of validity. */
+  private clock(now: Date): Clock {
+    return {
+      nowText: toRfc3339Ms(now),
+      defaultValidUntil: toRfc3339Ms(
+        new Date(now.getTime() + DEFAULT_VALIDITY_DAYS * 24 * 3600 * 1000),
+      ),
+    };
+  }
+
+  /**
+   * The record of a version, validated by libs/protocol (`parseRecord`). With `normalized`, the
+   * caller already holds the canonical value, subtype and chain (imports look values up by their
+   * canonical form first): they are not normalized a second time, and `parseRecord` still refuses
+   * a value that is not canonical.
+   */
   private buildRecord(
     input: IndicatorInput,
     base: { id: string; version: number; status: 'active' | 'retracted' },
-    now: Date,
+    clock: Clock,
+    normalized = false,
   ): IndicatorRecord {
-    const norm = normalizeIndicator({
-      type: input.type,
-      value: input.value,
-      subtype: input.subtype,
-      chain: input.chain,
-    });
-    const nowText = toRfc3339Ms(now);
-    const validUntil =
-      input.validUntil ??
-      toRfc3339Ms(new Date(now.getTime() + DEFAULT_VALIDITY_DAYS * 24 * 3600 * 1000));
+    const norm = normalized
+      ? { value: input.value, subtype: input.subtype, chain: input.chain }
+      : normalizeIndicator({
+          type: input.type,
+          value: input.value,
+          subtype: input.subtype,
+          chain: input.chain,
+        });
+    const nowText = clock.nowText;
     const candidate: Record<string, unknown> = {
       id: base.id,
       origin: this.federation.memberId,
@@ -125,7 +155,7 @@ export class IndicatorsService {
       confidence: input.confidence,
       firstSeen: input.firstSeen ?? nowText,
       lastSeen: input.lastSeen ?? input.firstSeen ?? nowText,
-      validUntil,
+      validUntil: input.validUntil ?? clock.defaultValidUntil,
       tlp: input.tlp,
       handling: plainHandling(input.handling),
       reliability: input.reliability,
@@ -149,24 +179,33 @@ export class IndicatorsService {
    * Decide every recipient of a version. Recipients of earlier versions that may no longer
    * receive it get a tombstone projection, so nobody keeps a version the origin withdrew.
    */
-  private async plan(
+  private async plan(record: IndicatorRecord, recordText: string, now: Date): Promise<Plan> {
+    // A first version has no earlier recipients: skip the look-ups (bulk imports create many).
+    if (record.version === 1) return this.planRecipients(record, recordText, now, NONE, NONE);
+    const previous = new Map(
+      (await this.store.previousRecipients(record.id)).map((p) => [p.addressee, p.agreementId]),
+    );
+    // What each earlier recipient last got: a withdrawal repeats only what it already saw.
+    const lastSent = await this.store.lastProjections(record.id);
+    return this.planRecipients(record, recordText, now, previous, lastSent);
+  }
+
+  /**
+   * The decisions of {@link plan} once the earlier recipients are known: synchronous, so a bulk
+   * request plans thousands of first versions without a turn of the event loop each.
+   * `recordText` is `canonicalize(record)`; a disclosure without a relation filter is a copy of
+   * the record (libs/protocol evaluateDisclosure), so its projection is that same text.
+   */
+  private planRecipients(
     record: IndicatorRecord,
+    recordText: string,
     now: Date,
-  ): Promise<{ outbox: OutboxProjection[]; outcomes: SharingOutcome[] }> {
+    previous: ReadonlyMap<string, string>,
+    lastSent: ReadonlyMap<string, string>,
+  ): Plan {
     const directory = this.federation.directory;
     const outbox: OutboxProjection[] = [];
     const outcomes: SharingOutcome[] = [];
-    // A first version has no earlier recipients: skip the look-up (bulk imports create many).
-    const previous = new Map(
-      record.version === 1
-        ? []
-        : (await this.store.previousRecipients(record.id)).map((p) => [p.addressee, p.agreementId]),
-    );
-    // What each earlier recipient last got: a withdrawal repeats only what it already saw.
-    const lastSent =
-      record.version === 1
-        ? new Map<string, string>()
-        : await this.store.lastProjections(record.id);
     const withdrawn = (r: string): boolean => {
       const text = lastSent.get(r);
       return (
@@ -182,6 +221,7 @@ export class IndicatorsService {
       }
     }
     candidates.delete(this.federation.memberId);
+    if (candidates.size === 0) return { outbox, outcomes };
     for (const recipient of [...candidates].sort()) {
       if (record.status === 'retracted') {
         if (withdrawn(recipient)) {
@@ -196,18 +236,14 @@ export class IndicatorsService {
         outbox.push({
           addressee: recipient,
           agreementId: previous.get(recipient) ?? 'retraction',
-          recordText: canonicalize(record),
+          recordText,
         });
         outcomes.push({ recipient, disclosed: true, agreementId: previous.get(recipient) });
         continue;
       }
       const d = evaluateDisclosure({ record, directory, recipient, now });
       if (d.allowed) {
-        outbox.push({
-          addressee: recipient,
-          agreementId: d.agreementId,
-          recordText: canonicalize(d.record),
-        });
+        outbox.push({ addressee: recipient, agreementId: d.agreementId, recordText });
         outcomes.push({ recipient, disclosed: true, agreementId: d.agreementId });
       } else if (previous.has(recipient) && withdrawn(recipient)) {
         outcomes.push({
@@ -219,9 +255,7 @@ export class IndicatorsService {
       } else if (previous.has(recipient)) {
         // The tombstone carries the content the recipient already holds, never the new version
         // it is no longer allowed to see (new scope, confidence, notes).
-        const seen = parseStrictJson(
-          lastSent.get(recipient) ?? canonicalize(record),
-        ) as IndicatorRecord;
+        const seen = parseStrictJson(lastSent.get(recipient) ?? recordText) as IndicatorRecord;
         const tombstone = parseRecord({
           ...seen,
           version: record.version,
@@ -254,34 +288,43 @@ export class IndicatorsService {
     const record = this.buildRecord(
       input,
       { id: uuidv7(now.getTime()), version: 1, status: 'active' },
-      now,
+      this.clock(now),
     );
     return this.persist(record, input.local ?? {}, actor, now);
   }
 
-  /** Bulk create: one transaction for many indicators; returns per-item outcomes. */
+  /**
+   * Bulk create: one transaction for many indicators; returns per-item outcomes. An item that
+   * libs/protocol refuses is reported by its index and the others are stored. With
+   * `opts.normalized`, values, subtypes and chains are already canonical (see buildRecord).
+   */
   async createMany(
-    inputs: IndicatorInput[],
+    inputs: readonly IndicatorInput[],
     actor: string,
     now = new Date(),
+    opts: { normalized?: boolean } = {},
   ): Promise<{ created: number; errors: { index: number; code: string; message: string }[] }> {
     const items: Parameters<NodeStore['saveOwnVersions']>[0] = [];
     const errors: { index: number; code: string; message: string }[] = [];
-    const nowText = toRfc3339Ms(now);
-    for (const [index, input] of inputs.entries()) {
+    const clock = this.clock(now);
+    const ms = now.getTime();
+    for (let index = 0; index < inputs.length; index++) {
+      const input = inputs[index]!;
       try {
         const record = this.buildRecord(
           input,
-          { id: uuidv7(now.getTime()), version: 1, status: 'active' },
-          now,
+          { id: uuidv7(ms), version: 1, status: 'active' },
+          clock,
+          opts.normalized === true,
         );
-        const { outbox } = await this.plan(record, now);
+        const recordText = canonicalRecordText(record);
+        const { outbox } = this.planRecipients(record, recordText, now, NONE, NONE);
         items.push({
           record,
-          recordText: canonicalize(record),
+          recordText,
           local: input.local ?? {},
           actor,
-          now: nowText,
+          now: clock.nowText,
           outbox,
         });
       } catch (e) {
@@ -307,8 +350,8 @@ export class IndicatorsService {
     actor: string,
     now: Date,
   ): Promise<{ indicator: IndicatorView; sharing: SharingOutcome[] }> {
-    const { outbox, outcomes } = await this.plan(record, now);
-    const recordText = canonicalize(record);
+    const recordText = canonicalRecordText(record);
+    const { outbox, outcomes } = await this.plan(record, recordText, now);
     const events = this.audit.versionsIssuedEvents(actor, [record], now);
     await this.audit.within(events, (audit) =>
       this.store.saveOwnVersion(
@@ -365,7 +408,7 @@ export class IndicatorsService {
     const record = this.buildRecord(
       input,
       { id, version: prev.version + 1, status: 'active' },
-      now,
+      this.clock(now),
     );
     return this.persist(record, { ...local, ...(patch.local ?? {}) }, actor, now);
   }

@@ -17,6 +17,7 @@ import {
   toRfc3339Ms,
   type IndicatorRecord,
   type IndicatorType,
+  type NormalizedIndicator,
 } from '../../../../libs/protocol/src/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import { FederationContext } from '../federation/federation.context.js';
@@ -46,6 +47,13 @@ export interface ImportResponse {
   items: StoredOutcome[];
   /** Where the records wait: nothing is shared until an analyst sets a scope. */
   heldForReview: string;
+}
+
+/** A candidate with its canonical value, subtype and chain. */
+interface Normalized {
+  c: ImportCandidate;
+  value: string;
+  norm: NormalizedIndicator;
 }
 
 export type ExportFormat = 'stix' | 'misp' | 'csv';
@@ -112,18 +120,18 @@ export class InteropService {
   ): Promise<ImportResponse> {
     const me = this.federation.memberId;
     const items: StoredOutcome[] = [];
-    const fresh: { c: ImportCandidate; value: string }[] = [];
-    const byType = new Map<IndicatorType, { c: ImportCandidate; value: string }[]>();
+    const fresh: Normalized[] = [];
+    const byType = new Map<IndicatorType, Normalized[]>();
     const seen = new Set<string>();
     for (const c of candidates) {
-      let value: string;
+      let norm: NormalizedIndicator;
       try {
-        value = normalizeIndicator({
+        norm = normalizeIndicator({
           type: c.type,
           value: c.value,
           subtype: c.subtype,
           chain: c.chain,
-        }).value;
+        });
       } catch (e) {
         items.push({
           ref: c.ref,
@@ -134,6 +142,7 @@ export class InteropService {
         });
         continue;
       }
+      const value = norm.value;
       const key = `${c.type}|${value}`;
       if (seen.has(key)) {
         items.push({ ref: c.ref, outcome: 'existing', value, detail: 'repeated in this request' });
@@ -141,7 +150,7 @@ export class InteropService {
       }
       seen.add(key);
       const list = byType.get(c.type) ?? [];
-      list.push({ c, value });
+      list.push({ c, value, norm });
       byType.set(c.type, list);
     }
     for (const [type, list] of byType) {
@@ -156,8 +165,11 @@ export class InteropService {
       }
     }
     if (!dryRun && fresh.length > 0) {
-      const inputs: IndicatorInput[] = fresh.map(({ c }) => this.toInput(c));
-      const { errors } = await this.indicators.createMany(inputs, actor);
+      const inputs: IndicatorInput[] = fresh.map((x) => this.toInput(x.c, x.norm));
+      // Values were normalized above (to look them up): createMany does not redo it.
+      const { errors } = await this.indicators.createMany(inputs, actor, undefined, {
+        normalized: true,
+      });
       const failed = new Map(errors.map((e) => [e.index, e]));
       fresh.forEach((x, i) => {
         const err = failed.get(i);
@@ -186,10 +198,10 @@ export class InteropService {
     };
   }
 
-  private toInput(c: ImportCandidate): IndicatorInput {
+  private toInput(c: ImportCandidate, norm: NormalizedIndicator): IndicatorInput {
     const input: IndicatorInput = {
       type: c.type,
-      value: c.value,
+      value: norm.value,
       categories: c.categories,
       confidence: c.confidence,
       tlp: c.tlp,
@@ -206,8 +218,8 @@ export class InteropService {
           .slice(0, 10000),
       },
     };
-    if (c.subtype !== undefined) input.subtype = c.subtype;
-    if (c.chain !== undefined) input.chain = c.chain;
+    if (norm.subtype !== undefined) input.subtype = norm.subtype;
+    if (norm.chain !== undefined) input.chain = norm.chain;
     if (c.firstSeen !== undefined) input.firstSeen = c.firstSeen;
     if (c.validUntil !== undefined) input.validUntil = c.validUntil;
     if (c.sharedNote !== undefined) input.sharedNote = c.sharedNote;

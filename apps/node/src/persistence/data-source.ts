@@ -6,6 +6,7 @@ import { Initial1764300000000 } from './migrations/0001-initial.js';
 import { OutboxPendingIndex1764350000000 } from './migrations/0002-outbox-pending-index.js';
 import { Audit1764400000000 } from './migrations/0003-audit.js';
 import { Feed1764450000000 } from './migrations/0004-feed.js';
+import { ExchangeStorage1764500000000 } from './migrations/0005-exchange-storage.js';
 
 const NODE_SCHEMA = {
   entities: NODE_ENTITIES,
@@ -14,6 +15,7 @@ const NODE_SCHEMA = {
     OutboxPendingIndex1764350000000,
     Audit1764400000000,
     Feed1764450000000,
+    ExchangeStorage1764500000000,
   ],
 };
 

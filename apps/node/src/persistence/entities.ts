@@ -60,14 +60,16 @@ export class OutboxItemRow {
   @Column({ name: 'created_at', type: 'varchar', length: 24 }) createdAt!: string;
 }
 
-/** A signed (and encrypted) bundle, stored before it is published so a retry sends the same bytes. */
+/**
+ * A bundle, stored before it is published. Its bytes are not kept: a re-send rebuilds it from its
+ * outbox items (the same signed bytes, deterministic Ed25519) and encrypts it afresh (ADR 0049).
+ */
 @Entity('outbox_bundle')
 export class OutboxBundleRow {
   @PrimaryColumn({ type: 'varchar', length: 16 }) addressee!: string;
   /** Zero-padded decimal so that it sorts. */
   @PrimaryColumn({ type: 'varchar', length: 20 }) seq!: string;
   @Column({ name: 'msg_id', type: 'varchar', length: 80 }) msgId!: string;
-  @Column({ type: 'text' }) payload!: string;
   @Column({ type: 'varchar', length: 64 }) root!: string;
   @Column({ type: 'integer' }) count!: number;
   /** pending → sent (broker ack) → acknowledged (signed receipt from the addressee). */
@@ -87,6 +89,10 @@ export class InboundBundleRow {
   @Column({ type: 'integer' }) accepted!: number;
   @Column({ type: 'varchar', length: 64 }) kid!: string;
   @Column({ name: 'received_at', type: 'varchar', length: 24 }) receivedAt!: string;
+  /** The bundle's signed header (compact JWS), shared by the proofs of its records. */
+  @Column({ type: 'text', nullable: true }) header!: string | null;
+  /** Its leaf hashes, concatenated, base64url: a record's audit path is rebuilt from them. */
+  @Column({ type: 'text', nullable: true }) leaves!: string | null;
 }
 
 /** Sequence gaps detected per origin (reported in receipts and to auditors). */

@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { IndicatorRecord, LocalFields } from '../../../../libs/protocol/src/index.js';
+import {
+  MERKLE_HASH_LENGTH,
+  inclusionProof,
+  toB64u,
+  type IndicatorRecord,
+  type LocalFields,
+} from '../../../../libs/protocol/src/index.js';
 import type { AuditHook } from '../../../../libs/audit/src/index.js';
 import {
   DeadLetterRow,
@@ -67,6 +73,18 @@ export interface IndicatorFilter {
   status?: string;
 }
 
+/** A bundle stored by the relay whose publish was not acknowledged yet. */
+export interface UnsentBundle {
+  addressee: string;
+  seq: bigint;
+  msgId: string;
+  /** Merkle root of its records (base64url), as signed. */
+  root: string;
+  count: number;
+  /** Also the bundle header's `issuedAt`. */
+  createdAt: string;
+}
+
 export interface PendingItem {
   id: number;
   recordText: string;
@@ -79,6 +97,22 @@ export interface DeadLetterInput {
   detail: string;
   data: Uint8Array;
   receivedAt: string;
+}
+
+/** A new version of an own indicator, as {@link NodeStore.saveOwnVersions} stores it. */
+export interface OwnVersion {
+  record: IndicatorRecord;
+  recordText: string;
+  local: LocalFields;
+  actor: string;
+  now: string;
+  outbox: OutboxProjection[];
+}
+
+/** What NodeStore uses of better-sqlite3's connection (the driver under TypeORM on SQLite). */
+interface SqliteHandle {
+  readonly inTransaction: boolean;
+  prepare(sql: string): { run(...params: unknown[]): unknown };
 }
 
 const MAX_DEAD_LETTER_BYTES = 1024 * 1024;
@@ -96,6 +130,11 @@ export class NodeStore {
   private readonly pg: boolean;
   /** Bundle numbers already used per addressee, learned from the outbox streams (recovery). */
   private readonly seqFloors = new Map<string, bigint>();
+  /** SQLite statements of saveOwnVersions, prepared on first use. */
+  private ownStatements?: Record<
+    'version' | 'current' | 'outbox',
+    ReturnType<SqliteHandle['prepare']>
+  >;
 
   constructor(@Inject(NODE_DATA_SOURCE) private readonly ds: DataSource) {
     this.pg = ds.options.type === 'postgres';
@@ -203,33 +242,24 @@ export class NodeStore {
   }
 
   /** Store a new version of an own indicator and its outbox projections in one transaction. */
-  async saveOwnVersion(
-    p: {
-      record: IndicatorRecord;
-      recordText: string;
-      local: LocalFields;
-      actor: string;
-      now: string;
-      outbox: OutboxProjection[];
-    },
-    audit?: AuditHook,
-  ): Promise<void> {
+  async saveOwnVersion(p: OwnVersion, audit?: AuditHook): Promise<void> {
     await this.saveOwnVersions([p], audit);
   }
 
-  /** Bulk form of {@link saveOwnVersion}: one transaction for many records. */
-  async saveOwnVersions(
-    items: {
-      record: IndicatorRecord;
-      recordText: string;
-      local: LocalFields;
-      actor: string;
-      now: string;
-      outbox: OutboxProjection[];
-    }[],
-    audit?: AuditHook,
-  ): Promise<void> {
+  /**
+   * Bulk form of {@link saveOwnVersion}: one transaction for many records. On SQLite the rows go
+   * through statements prepared once on better-sqlite3's connection (the one TypeORM's
+   * transaction holds), one row per call, without a turn of the event loop: thousands of rows
+   * cost no multi-row SQL text and parameter arrays to build and collect (ADR 0048). PostgreSQL
+   * keeps multi-row inserts (a round trip per row would dominate there).
+   */
+  async saveOwnVersions(items: OwnVersion[], audit?: AuditHook): Promise<void> {
     await this.ds.transaction(async (m) => {
+      if (!this.pg) {
+        this.writeOwnVersionsSqlite(items);
+        await audit?.(m);
+        return;
+      }
       await this.insertVersions(
         m,
         items.map((p) => ({
@@ -267,6 +297,58 @@ export class NodeStore {
       await this.insertOutboxItems(m, outbox);
       await audit?.(m);
     });
+  }
+
+  /** The SQLite side of {@link saveOwnVersions}: the same rows and conflict rules, synchronously. */
+  private writeOwnVersionsSqlite(items: readonly OwnVersion[]): void {
+    const db = (this.ds.driver as unknown as { databaseConnection: SqliteHandle })
+      .databaseConnection;
+    // TypeORM's transaction runs on this same connection; never write outside of it.
+    if (!db.inTransaction) throw new Error('saveOwnVersions: no open SQLite transaction');
+    const s = (this.ownStatements ??= {
+      version: db.prepare(
+        `INSERT INTO indicator_version (origin, record_id, version, record_text, proof_json,
+           received_from, recorded_at, actor) VALUES (?,?,?,?,NULL,NULL,?,?)
+         ON CONFLICT (origin, record_id, version) DO NOTHING`,
+      ),
+      current: db.prepare(
+        `INSERT INTO indicator (origin, record_id, version, status, type, value, tlp, categories,
+           valid_until, record_text, local_json, received_from, updated_at)
+         VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,?)
+         ON CONFLICT (origin, record_id) DO UPDATE SET version = excluded.version,
+           status = excluded.status, type = excluded.type, value = excluded.value,
+           tlp = excluded.tlp, categories = excluded.categories, valid_until = excluded.valid_until,
+           record_text = excluded.record_text,
+           local_json = COALESCE(excluded.local_json, indicator.local_json),
+           received_from = excluded.received_from, updated_at = excluded.updated_at
+         WHERE excluded.version > indicator.version`,
+      ),
+      outbox: db.prepare(
+        `INSERT INTO outbox_item (addressee, record_id, version, agreement_id, record_text,
+           created_at) VALUES (?,?,?,?,?,?)`,
+      ),
+    });
+    for (const p of items) {
+      const r = p.record;
+      s.version.run(r.origin, r.id, r.version, p.recordText, p.now, p.actor);
+      s.current.run(
+        r.origin,
+        r.id,
+        r.version,
+        r.status,
+        r.type,
+        r.value,
+        r.tlp,
+        catList(r.categories),
+        r.validUntil,
+        p.recordText,
+        JSON.stringify(p.local),
+        p.now,
+      );
+      for (const o of p.outbox) {
+        s.outbox.run(o.addressee, r.id, r.version, o.agreementId, o.recordText, p.now);
+      }
+    }
   }
 
   /** Multi-row inserts through the driver (the query builder cost more than the insert itself). */
@@ -307,16 +389,35 @@ export class NodeStore {
     const rows = await this.ds
       .getRepository(IndicatorVersionRow)
       .find({ where: { origin, recordId }, order: { version: 'ASC' } });
-    return rows.map((r) => ({
-      origin: r.origin,
-      recordId: r.recordId,
-      version: r.version,
-      recordText: r.recordText,
-      proofJson: r.proofJson,
-      receivedFrom: r.receivedFrom,
-      recordedAt: r.recordedAt,
-      actor: r.actor,
-    }));
+    const out: StoredVersion[] = [];
+    for (const r of rows) {
+      out.push({
+        origin: r.origin,
+        recordId: r.recordId,
+        version: r.version,
+        recordText: r.recordText,
+        proofJson: await this.fullProof(r.proofJson, r.receivedFrom),
+        receivedFrom: r.receivedFrom,
+        recordedAt: r.recordedAt,
+        actor: r.actor,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * A received version's proof as the API gives it (`RecordProof`: header, index, treeSize,
+   * path). Stored compactly as `{"bundle": seq, "index": i}`, the bundle's header and leaf hashes
+   * living once in `inbound_bundle` (ADR 0049); proofs stored whole by earlier releases pass
+   * through unchanged.
+   */
+  private async fullProof(stored: string | null, from: string | null): Promise<string | null> {
+    if (stored === null || from === null || !stored.startsWith('{"bundle":')) return stored;
+    const { bundle } = JSON.parse(stored) as { bundle: string };
+    const b = await this.ds
+      .getRepository(InboundBundleRow)
+      .findOneBy({ origin: from, seq: padSeq(BigInt(bundle)) });
+    return expandStoredProof(stored, b);
   }
 
   /** Which partners each version of an own record was disclosed to, and how far it got. */
@@ -456,7 +557,6 @@ export class NodeStore {
       addressee: string;
       seq: bigint;
       msgId: string;
-      payload: string;
       root: string;
       count: number;
       createdAt: string;
@@ -468,9 +568,9 @@ export class NodeStore {
     await this.ds.transaction(async (m) => {
       await this.exec(
         m,
-        `INSERT INTO outbox_bundle (addressee, seq, msg_id, payload, root, count, status,
-           created_at) VALUES (?,?,?,?,?,?,'pending',?)`,
-        [b.addressee, seq, b.msgId, b.payload, b.root, b.count, b.createdAt],
+        `INSERT INTO outbox_bundle (addressee, seq, msg_id, root, count, status, created_at)
+         VALUES (?,?,?,?,?,'pending',?)`,
+        [b.addressee, seq, b.msgId, b.root, b.count, b.createdAt],
       );
       for (let i = 0; i < itemIds.length; i += 500) {
         const ids = itemIds.slice(i, i + 500);
@@ -484,9 +584,8 @@ export class NodeStore {
     });
   }
 
-  async unsentBundles(
-    limit: number,
-  ): Promise<{ addressee: string; seq: bigint; msgId: string; payload: string }[]> {
+  /** Bundles stored but not yet acknowledged by JetStream, oldest first (to be re-sent). */
+  async unsentBundles(limit: number): Promise<UnsentBundle[]> {
     const rows = await this.ds.getRepository(OutboxBundleRow).find({
       where: { status: 'pending' },
       order: { addressee: 'ASC', seq: 'ASC' },
@@ -496,16 +595,31 @@ export class NodeStore {
       addressee: r.addressee,
       seq: BigInt(r.seq),
       msgId: r.msgId,
-      payload: r.payload,
+      root: r.root,
+      count: r.count,
+      createdAt: r.createdAt,
     }));
   }
 
-  async markSent(addressee: string, seq: bigint, at: string): Promise<void> {
-    await this.exec(
+  /** The record texts of a stored bundle, in leaf order (outbox order), to rebuild it. */
+  async bundleTexts(addressee: string, seq: bigint): Promise<string[]> {
+    const rows: { record_text: string }[] = (await this.exec(
       this.ds.manager,
-      `UPDATE outbox_bundle SET status = 'sent', sent_at = ?
-        WHERE addressee = ? AND seq = ? AND status = 'pending'`,
-      [at, addressee, padSeq(seq)],
+      'SELECT record_text FROM outbox_item WHERE addressee = ? AND bundle_seq = ? ORDER BY id',
+      [addressee, padSeq(seq)],
+    )) as never;
+    return rows.map((r) => r.record_text);
+  }
+
+  /** The JetStream ack arrived. */
+  async markSent(addressee: string, seq: bigint, at: string): Promise<void> {
+    await this.ds.transaction((m) =>
+      this.exec(
+        m,
+        `UPDATE outbox_bundle SET status = 'sent', sent_at = ?
+          WHERE addressee = ? AND seq = ? AND status = 'pending'`,
+        [at, addressee, padSeq(seq)],
+      ),
     );
   }
 
@@ -573,6 +687,10 @@ export class NodeStore {
       root: string;
       count: number;
       kid: string;
+      /** The bundle's signed header (compact JWS); the records' compact proofs refer to it. */
+      header?: string;
+      /** The bundle's leaf hashes in order, from which any record's audit path is rebuilt. */
+      leafHashes?: readonly Uint8Array[];
       receivedAt: string;
       records: ReceivedRecord[];
       gap: { from: bigint; to: bigint } | null;
@@ -588,6 +706,8 @@ export class NodeStore {
         accepted: p.records.length,
         kid: p.kid,
         receivedAt: p.receivedAt,
+        header: p.header ?? null,
+        leaves: p.leafHashes ? Buffer.concat(p.leafHashes).toString('base64url') : null,
       });
       if (p.gap) {
         await m.insert(SequenceGapRow, {
@@ -669,10 +789,10 @@ export class NodeStore {
         receivedAt: d.receivedAt,
       });
     };
-    if (!audit) return insert(this.ds.manager);
+    // Through transaction() in both cases: SQLite runs them one at a time (ADR 0052).
     await this.ds.transaction(async (m) => {
       await insert(m);
-      await audit(m);
+      await audit?.(m);
     });
   }
 
@@ -734,7 +854,8 @@ export class NodeStore {
   }
 
   async setState(key: string, value: string): Promise<void> {
-    await this.ds.getRepository(NodeStateRow).upsert({ key, value }, ['key']);
+    // Writes go through transaction(), which SQLite runs one at a time (libs/persistence).
+    await this.ds.transaction((m) => m.getRepository(NodeStateRow).upsert({ key, value }, ['key']));
   }
 
   // ---- expiry ----------------------------------------------------------------------------------
@@ -853,4 +974,24 @@ function toStored(r: IndicatorRow): StoredIndicator {
     receivedFrom: r.receivedFrom,
     updatedAt: r.updatedAt,
   };
+}
+
+/**
+ * The whole proof (`{header, index, treeSize, path}`) of a compactly stored one
+ * (`{"bundle": seq, "index": i}`), from its bundle's header and leaf hashes; `null` when the
+ * bundle row lacks them. Used by {@link NodeStore.history} and migration 0005's `down()`.
+ */
+export function expandStoredProof(
+  stored: string,
+  bundle: { header: string | null; leaves: string | null } | null,
+): string | null {
+  const { index } = JSON.parse(stored) as { index: number };
+  if (!bundle?.header || !bundle.leaves) return null;
+  const all = Buffer.from(bundle.leaves, 'base64url');
+  const leaves: Uint8Array[] = [];
+  for (let o = 0; o + MERKLE_HASH_LENGTH <= all.length; o += MERKLE_HASH_LENGTH) {
+    leaves.push(all.subarray(o, o + MERKLE_HASH_LENGTH));
+  }
+  const path = inclusionProof(leaves, index).map(toB64u);
+  return JSON.stringify({ header: bundle.header, index, treeSize: leaves.length, path });
 }

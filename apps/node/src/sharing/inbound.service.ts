@@ -59,7 +59,8 @@ export class InboundService {
         {
           expectedAddressee: me,
           maxBytes: MAX_INBOUND_BYTES,
-          withProofs: true,
+          // Proofs are rebuilt on request from the stored leaf hashes (NodeStore.history).
+          withProofs: false,
         },
       );
       const { header } = opened;
@@ -89,10 +90,11 @@ export class InboundService {
       const rejectedRecords: { record: (typeof opened.records)[number]; code: string }[] = [];
       const receivedAt = toRfc3339Ms(now);
       const nowMs = now.getTime();
-      // Each record keeps what verifies it alone later: the signed header and its audit path.
-      const proofs = opened.proofs ?? [];
+      // Each record keeps what verifies it alone later: its position in the bundle, whose signed
+      // header and leaf hashes are stored once with the bundle (ADR 0049).
+      const bundleRef = `{"bundle":"${header.seq}","index":`;
       for (const [index, record] of opened.records.entries()) {
-        const proofJson = JSON.stringify(proofs[index] ?? null);
+        const proofJson = `${bundleRef}${index}}`;
         const text = opened.recordTexts[index] ?? '';
         let code: string | undefined;
         if (record.status === 'active') {
@@ -138,6 +140,8 @@ export class InboundService {
             root: header.root,
             count: header.count,
             kid: opened.kid,
+            header: opened.headerJws,
+            leafHashes: opened.leafHashes,
             receivedAt,
             records: accepted,
             gap,

@@ -7,7 +7,7 @@ import {
 import { outboxStreamName, subjectFor } from '../../../../libs/broker/src/index.js';
 import { NODE_CONFIG, type NodeConfig } from '../config/node.config.js';
 import { FederationContext } from '../federation/federation.context.js';
-import { NodeStore, type PendingItem } from '../persistence/node.store.js';
+import { NodeStore, type PendingItem, type UnsentBundle } from '../persistence/node.store.js';
 import { FEDERATION_PUBLISHER, type FederationPublisher } from './publisher.js';
 import { AuditService } from '../audit/audit.service.js';
 
@@ -43,12 +43,20 @@ export function takeByBytes(items: readonly PendingItem[], maxBytes: number): Pe
   return items.slice(0, n);
 }
 
-/** A bounded set of publishes in flight; the first failure is rethrown once all have settled. */
+/**
+ * A bounded set of publishes in flight; the first failure is rethrown once all have settled.
+ * `abandon` (rejected when the link to the leaf goes down) ends the waiting at once: the
+ * publishes left behind may still be acknowledged, and the next pass re-sends whatever was not
+ * (same bytes, same `Nats-Msg-Id`, deduplicated by JetStream).
+ */
 class InFlight {
   private readonly pending = new Set<Promise<void>>();
   private failure: { error: unknown } | undefined;
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly abandon: Promise<never>,
+  ) {}
 
   async add(p: Promise<void>): Promise<void> {
     const tracked = p.then(
@@ -61,7 +69,7 @@ class InFlight {
       },
     );
     this.pending.add(tracked);
-    if (this.pending.size >= this.max) await Promise.race(this.pending);
+    if (this.pending.size >= this.max) await Promise.race([...this.pending, this.abandon]);
     if (this.failure) {
       await this.drain();
     }
@@ -69,7 +77,7 @@ class InFlight {
 
   /** Waits for every publish; throws the first failure. */
   async drain(): Promise<void> {
-    await Promise.all(this.pending);
+    await Promise.race([Promise.all(this.pending), this.abandon]);
     if (this.failure) throw this.failure.error;
   }
 }
@@ -86,6 +94,10 @@ export class RelayService implements OnApplicationShutdown {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** False while the connection to the leaf is down: passes wait for it to come back. */
+  private linkUp = true;
+  /** Ends the current pass's waiting when the link goes down. */
+  private abandonPass: ((reason: Error) => void) | undefined;
 
   constructor(
     private readonly store: NodeStore,
@@ -103,9 +115,20 @@ export class RelayService implements OnApplicationShutdown {
     this.kick();
   }
 
+  /**
+   * The connection to the leaf went down (`false`) or came back (`true`). Down: the pass in
+   * progress stops waiting for its PubAcks and no pass starts. Back: a pass starts at once.
+   */
+  setLink(up: boolean): void {
+    if (up === this.linkUp) return;
+    this.linkUp = up;
+    if (up) this.kick();
+    else this.abandonPass?.(new Error('the connection to the leaf is down'));
+  }
+
   /** Ask for a pass soon (after a create); coalesces with a pass in progress. */
   kick(): void {
-    if (this.stopped || !this.timer) return;
+    if (this.stopped || !this.timer || !this.linkUp) return;
     if (this.running) {
       this.again = true;
       return;
@@ -139,10 +162,15 @@ export class RelayService implements OnApplicationShutdown {
   async runOnce(now: () => Date = () => new Date()): Promise<{ bundles: number; records: number }> {
     let bundles = 0;
     let records = 0;
-    const inFlight = new InFlight(RELAY_PUBLISHES_IN_FLIGHT);
+    const abandon = new Promise<never>((_, reject) => {
+      this.abandonPass = reject;
+    });
+    abandon.catch(() => undefined); // observed through InFlight; unhandled when never used
+    const inFlight = new InFlight(RELAY_PUBLISHES_IN_FLIGHT, abandon);
     try {
       for (const b of await this.store.unsentBundles(1000)) {
-        await inFlight.add(this.publish(b.addressee, b.seq, b.msgId, b.payload, now));
+        const payload = await this.rebuild(b, now());
+        await inFlight.add(this.publish(b.addressee, b.seq, b.msgId, payload, now));
         bundles++;
       }
       for (const addressee of await this.store.pendingAddressees()) {
@@ -163,13 +191,7 @@ export class RelayService implements OnApplicationShutdown {
             },
             this.federation.signingKey,
           );
-          const recipients = this.federation.encryptionRecipients(addressee, at);
-          if (recipients.length === 0) {
-            throw new Error(
-              `no valid encryption key for ${addressee} in directory v${this.federation.directory.version}`,
-            );
-          }
-          const payload = await encryptTo(bundle.bytes, recipients);
+          const payload = await this.encryptFor(addressee, bundle.bytes, at);
           const msgId = `${this.federation.memberId}.${addressee}.${seq}`;
           await this.audit.within(
             (m) => this.audit.disclosureEvents(m, addressee, seq, bundle.header.root, at),
@@ -179,7 +201,6 @@ export class RelayService implements OnApplicationShutdown {
                   addressee,
                   seq,
                   msgId,
-                  payload,
                   root: bundle.header.root,
                   count: items.length,
                   createdAt: toRfc3339Ms(at),
@@ -197,9 +218,50 @@ export class RelayService implements OnApplicationShutdown {
         }
       }
     } finally {
-      await inFlight.drain();
+      try {
+        await inFlight.drain();
+      } finally {
+        this.abandonPass = undefined;
+      }
     }
     return { bundles, records };
+  }
+
+  private async encryptFor(addressee: string, bytes: Uint8Array, at: Date): Promise<string> {
+    const recipients = this.federation.encryptionRecipients(addressee, at);
+    if (recipients.length === 0) {
+      throw new Error(
+        `no valid encryption key for ${addressee} in directory v${this.federation.directory.version}`,
+      );
+    }
+    return encryptTo(bytes, recipients);
+  }
+
+  /**
+   * A stored bundle whose publish was not acknowledged, rebuilt for a re-send: the same records
+   * in the same order under the same header give the same signed bytes (Ed25519 is
+   * deterministic) and the same root, checked against the stored one; only the encryption is
+   * fresh, to the addressee's current keys. The `Nats-Msg-Id` is unchanged, so JetStream drops the
+   * re-send if the first publish did arrive (ADR 0049).
+   */
+  private async rebuild(b: UnsentBundle, at: Date): Promise<string> {
+    const texts = await this.store.bundleTexts(b.addressee, b.seq);
+    const bundle = await createBundleFromTexts(
+      texts,
+      {
+        origin: this.federation.memberId,
+        addressee: b.addressee,
+        seq: b.seq.toString(),
+        issuedAt: b.createdAt,
+      },
+      this.federation.signingKey,
+    );
+    if (bundle.header.root !== b.root || texts.length !== b.count) {
+      throw new Error(
+        `bundle ${b.addressee}#${b.seq} no longer rebuilds to its stored root (${texts.length} of ${b.count} records)`,
+      );
+    }
+    return this.encryptFor(b.addressee, bundle.bytes, at);
   }
 
   private async publish(
