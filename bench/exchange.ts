@@ -155,7 +155,7 @@ export async function runProject(
   n: number,
   dir: string,
   opts: ExchangeOptions,
-): Promise<{ ingest: Figure; exchange: Figure; cpu: string }> {
+): Promise<{ ingest: Figure; exchange: Figure; steady?: Figure; cpu: string }> {
   const database = opts.database ?? 'sqlite';
   const f = await startBenchFederation({
     dir,
@@ -185,8 +185,24 @@ export async function runProject(
     const cpu0 = f.cpu();
     const t1 = hrnow();
     await krLeaf.restart();
-    await waitForRecords(counter, 'kr', n, Math.max(120_000, n * 2), 'VN', (m) => log(opts, m));
+    // Also the steady rate: from 10 % to 90 % of the records held, leaving out the leaf's return
+    // (reconnection, source consumer across the hub, first bundles) and the last bundles.
+    let at10: bigint | undefined;
+    let at90: bigint | undefined;
+    await waitForRecords(
+      counter,
+      'kr',
+      n,
+      Math.max(120_000, n * 2),
+      'VN',
+      (m) => log(opts, m),
+      (held) => {
+        if (at10 === undefined && held >= n * 0.1) at10 = hrnow();
+        if (at90 === undefined && held >= n * 0.9) at90 = hrnow();
+      },
+    );
     const us = elapsedUs(t1);
+    const steadyUs = at10 !== undefined && at90 !== undefined ? Number(at90 - at10) / 1000 : 0;
     const cpu = cpuBreakdown(cpu0, f.cpu(), n);
     log(opts, cpu);
     return {
@@ -203,6 +219,16 @@ export async function runProject(
         n,
         us,
       ),
+      ...(steadyUs > 0
+        ? {
+            steady: single(
+              `same, steady part: from 10 % to 90 % of the records held (${database})`,
+              'record',
+              Math.round(n * 0.8),
+              steadyUs,
+            ),
+          }
+        : {}),
     };
   } finally {
     await f.stop();
@@ -243,7 +269,12 @@ export async function runExchange(opts: ExchangeOptions = {}): Promise<Result> {
         `during the exchange (${project.cpu}): user + system time of each process from /proc, divided by N; the node figures include their idle housekeeping.`,
         'each figure is one timed run (an end-to-end run cannot be repeated cheaply); the protocol scenario has the medians of the per-operation costs.',
       ],
-      figures: [project.ingest, project.exchange, baseline],
+      figures: [
+        project.ingest,
+        project.exchange,
+        ...(project.steady ? [project.steady] : []),
+        baseline,
+      ],
       goals: [
         `KR → VN ≥ ${EXCHANGE_GOAL_PER_SECOND.toLocaleString('en-US')} records/s: measured ${Math.round(project.exchange.perSecond).toLocaleString('en-US')} — ${project.exchange.perSecond >= EXCHANGE_GOAL_PER_SECOND ? 'met' : 'NOT met'}`,
         `project / baseline ≥ ${BASELINE_RATIO_GOAL}: measured ${ratio.toFixed(2)} — ${ratio >= BASELINE_RATIO_GOAL ? 'met' : 'NOT met'}`,

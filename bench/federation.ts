@@ -203,12 +203,15 @@ export async function waitForRecords(
   timeoutMs: number,
   what: string,
   progress: (msg: string) => void,
+  /** Called after every poll with the records held so far (for in-run figures). */
+  onPoll: (held: number) => void = () => undefined,
 ): Promise<void> {
   let last = 0;
   let lastLog = Date.now();
   await waitFor(
     async () => {
       last = await counter.accepted(origin).catch(() => last);
+      onPoll(last);
       if (Date.now() - lastLog > 5000) {
         lastLog = Date.now();
         progress(`${what} holds ${last}/${n}`);
