@@ -15,7 +15,12 @@ describe('exchange benchmark (smoke)', () => {
     async () => {
       const result = await runExchange({ n: 300, quick: true, database: 'sqlite' });
       expect(result.scenario).toBe('exchange');
-      expect(result.figures.map((f) => f.opsPerRound)).toEqual([300, 300, 300]);
+      // The steady-part row needs polls between 10 % and 90 % of the records, which a tiny run
+      // may not give; the other three rows are always there.
+      const steady = result.figures.filter((f) => f.name.startsWith('same, steady part'));
+      const rows = result.figures.filter((f) => !steady.includes(f));
+      expect(rows.map((f) => f.opsPerRound)).toEqual([300, 300, 300]);
+      for (const f of steady) expect(f.opsPerRound).toBe(240);
       for (const f of result.figures) expect(f.perSecond).toBeGreaterThan(0);
       expect(result.goals).toHaveLength(2);
     },

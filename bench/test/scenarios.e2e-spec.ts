@@ -32,7 +32,12 @@ describe('end-to-end benchmark scenarios (smoke)', () => {
     async () => {
       const result = await runExchange({ n: 300, quick: true, database: 'postgres' });
       expect(result.scenario).toBe('exchange-postgres');
-      expect(result.figures.map((f) => f.opsPerRound)).toEqual([300, 300, 300]);
+      // The steady-part row needs polls between 10 % and 90 % of the records, which a tiny run
+      // may not give; the other three rows are always there.
+      const steady = result.figures.filter((f) => f.name.startsWith('same, steady part'));
+      const rows = result.figures.filter((f) => !steady.includes(f));
+      expect(rows.map((f) => f.opsPerRound)).toEqual([300, 300, 300]);
+      for (const f of steady) expect(f.opsPerRound).toBe(240);
       expect(result.goals).toHaveLength(2);
     },
     180_000,
