@@ -94,10 +94,6 @@ export class AuditService extends AuditLog implements OnModuleInit, OnApplicatio
     }));
   }
 
-  async versionsIssued(actor: string, records: readonly IndicatorRecord[], now = new Date()) {
-    await Promise.all(this.versionsIssuedEvents(actor, records, now).map((e) => this.append(e)));
-  }
-
   /** Records whose `validUntil` passed (the expiry sweep), in entries of at most 1000. */
   expiredEvents(
     records: readonly { origin: string; id: string; version: number }[],
@@ -165,11 +161,6 @@ export class AuditService extends AuditLog implements OnModuleInit, OnApplicatio
     ];
   }
 
-  async disclosed(addressee: string, seq: bigint, root: string, now = new Date()): Promise<void> {
-    const [e] = await this.disclosureEvents(undefined, addressee, seq, root, now);
-    if (e) await this.append(e);
-  }
-
   /** A partner's signed receipt for one of our bundles. */
   acknowledgedEvents(
     partner: string,
@@ -190,18 +181,6 @@ export class AuditService extends AuditLog implements OnModuleInit, OnApplicatio
         detail: { accepted, rejected },
       },
     ];
-  }
-
-  async acknowledged(
-    partner: string,
-    seq: string,
-    root: string,
-    accepted: number,
-    rejected: number,
-    now = new Date(),
-  ): Promise<void> {
-    const [e] = this.acknowledgedEvents(partner, seq, root, accepted, rejected, now);
-    if (e) await this.append(e);
   }
 
   /** A bundle received from a partner: what was accepted (receipt) and rejected (with codes). */
@@ -247,18 +226,6 @@ export class AuditService extends AuditLog implements OnModuleInit, OnApplicatio
     return out;
   }
 
-  async received(
-    origin: string,
-    seq: string,
-    root: string,
-    accepted: readonly IndicatorRecord[],
-    rejected: readonly { record: IndicatorRecord; code: string }[],
-    now = new Date(),
-  ): Promise<void> {
-    const es = this.receivedEvents(origin, seq, root, accepted, rejected, now);
-    await Promise.all(es.map((e) => this.append(e)));
-  }
-
   /** A whole message refused (bad signature, replay, misaddressed...), with its code. */
   rejectedMessageEvents(origin: string | null, code: string, now = new Date()): AuditEvent[] {
     const partner = origin && /^[a-z][a-z0-9-]{0,31}$/.test(origin) ? origin : undefined;
@@ -271,11 +238,6 @@ export class AuditService extends AuditLog implements OnModuleInit, OnApplicatio
         reason: /^[A-Za-z0-9_.:-]{1,64}$/.test(code) ? code : 'INVALID',
       },
     ];
-  }
-
-  async rejectedMessage(origin: string | null, code: string, now = new Date()): Promise<void> {
-    const [e] = this.rejectedMessageEvents(origin, code, now);
-    if (e) await this.append(e);
   }
 
   /** A witness's cosignature, kept with the checkpoint it signs. */
