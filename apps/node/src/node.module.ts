@@ -66,7 +66,9 @@ class NodeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       this.log.warn(`sequence check skipped: ${e instanceof Error ? e.message : String(e)}`);
     }
     this.relay.start();
-    void this.watchLink();
+    this.watchLink().catch((e: unknown) =>
+      this.log.warn(`link watch ended: ${e instanceof Error ? e.message : String(e)}`),
+    );
   }
 
   /**
