@@ -281,10 +281,11 @@ export class HubStore {
         receivedAt: d.receivedAt,
       });
     };
-    if (!audit) return insert(this.ds.manager);
+    // Through transaction() in both cases: SQLite runs them one at a time (ADR 0052); a bare
+    // write could otherwise land inside another caller's open transaction.
     await this.ds.transaction(async (m) => {
       await insert(m);
-      await audit(m);
+      await audit?.(m);
     });
   }
 
