@@ -1,8 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { canonicalize, toB64u, toRfc3339Ms, type SigningKey } from '../../protocol/src/index.js';
+import { toB64u, toRfc3339Ms, type SigningKey } from '../../protocol/src/index.js';
 import { encodeFrontier, signStatement } from './checkpoint.js';
-import { checkEvent, entryLeafHash, toEntry, type AuditEntry, type AuditEvent } from './entry.js';
+import {
+  canonicalEntryText,
+  checkEvent,
+  toEntry,
+  type AuditEntry,
+  type AuditEvent,
+} from './entry.js';
+import { fastLeafHashText } from './hash.js';
 import { AuditError } from './errors.js';
 import type { ExportManifestFile } from './export-verify.js';
 import type { AuditRow, EntryQuery, SqlAuditStore, StoredCheckpoint } from './sql-store.js';
@@ -58,7 +65,7 @@ interface Pending {
 
 const DAY_MS = 24 * 3600 * 1000;
 
-function rowOf(entry: AuditEntry): AuditRow {
+function rowOf(entry: AuditEntry, entryJson: string): AuditRow {
   return {
     seq: entry.seq,
     at: entry.at,
@@ -67,7 +74,7 @@ function rowOf(entry: AuditEntry): AuditRow {
     partner: entry.partner ?? null,
     agreement: entry.agreement ?? null,
     records: `,${(entry.records ?? []).join(',')},`,
-    entryJson: canonicalize(entry),
+    entryJson,
   };
 }
 
@@ -128,8 +135,10 @@ export class AuditLog {
     const nodes: TreeNode[] = [];
     for (const e of events) {
       const entry = toEntry(this.logId, next.size, e);
-      nodes.push(...next.append(entryLeafHash(entry)));
-      rows.push(rowOf(entry));
+      // RFC 8785 of an entry whose event passed checkEvent (every append checks it first).
+      const text = canonicalEntryText(entry);
+      nodes.push(...next.append(fastLeafHashText(text)));
+      rows.push(rowOf(entry, text));
     }
     return { rows, nodes, next };
   }

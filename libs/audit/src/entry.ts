@@ -192,6 +192,38 @@ export function toEntry(log: string, seq: number, e: AuditEvent): AuditEntry {
   return entry;
 }
 
+/**
+ * The RFC 8785 form of an entry that passed {@link parseAuditEntry}, written directly: members in
+ * code-unit order, and strings between quotes as they are, which is exact because every string
+ * field of a valid entry has an alphabet of printable ASCII without `"` or a backslash. Only the
+ * appender writes every entry with it (the events were checked first) and the verifier's fast path
+ * compares lines with it; a line that differs from it goes through the strict path.
+ */
+export function canonicalEntryText(e: AuditEntry): string {
+  let s = `{"actor":"${e.actor}"`;
+  if (e.agreement !== undefined) s += `,"agreement":"${e.agreement}"`;
+  s += `,"at":"${e.at}"`;
+  if (e.bundle !== undefined) s += `,"bundle":{"root":"${e.bundle.root}","seq":"${e.bundle.seq}"}`;
+  if (e.detail !== undefined) {
+    s += ',"detail":{';
+    let first = true;
+    for (const k of Object.keys(e.detail).sort()) {
+      const v = e.detail[k];
+      s += `${first ? '' : ','}"${k}":${typeof v === 'string' ? `"${v}"` : String(v)}`;
+      first = false;
+    }
+    s += '}';
+  }
+  s += `,"log":"${e.log}","op":"${e.op}"`;
+  if (e.partner !== undefined) s += `,"partner":"${e.partner}"`;
+  if (e.purpose !== undefined) s += `,"purpose":"${e.purpose}"`;
+  if (e.reason !== undefined) s += `,"reason":"${e.reason}"`;
+  if (e.records !== undefined) {
+    s += e.records.length === 0 ? ',"records":[]' : `,"records":["${e.records.join('","')}"]`;
+  }
+  return `${s},"seq":${e.seq},"v":${e.v}}`;
+}
+
 /** The bytes that are hashed into the tree: the RFC 8785 canonical JSON of the entry. */
 export function entryBytes(entry: AuditEntry): Uint8Array {
   return canonicalBytes(entry);

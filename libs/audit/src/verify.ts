@@ -1,40 +1,9 @@
 import { Buffer } from 'node:buffer';
 import { leafHash, parseStrictJson, toB64u } from '../../protocol/src/index.js';
 import type { Checkpoint } from './checkpoint.js';
-import { entryBytes, parseAuditEntry, type AuditEntry } from './entry.js';
+import { canonicalEntryText, entryBytes, parseAuditEntry, type AuditEntry } from './entry.js';
 import { fastLeafHashText } from './hash.js';
 import { Frontier } from './tree.js';
-
-/**
- * The RFC 8785 form of an entry that passed {@link parseAuditEntry}, written directly: members in
- * code-unit order, and strings between quotes as they are, which is exact because every string
- * field of a valid entry has an alphabet of printable ASCII without `"` or a backslash. Only the
- * verifier's fast path uses it; a line that differs from it goes through the strict path.
- */
-export function canonicalEntryText(e: AuditEntry): string {
-  let s = `{"actor":"${e.actor}"`;
-  if (e.agreement !== undefined) s += `,"agreement":"${e.agreement}"`;
-  s += `,"at":"${e.at}"`;
-  if (e.bundle !== undefined) s += `,"bundle":{"root":"${e.bundle.root}","seq":"${e.bundle.seq}"}`;
-  if (e.detail !== undefined) {
-    s += ',"detail":{';
-    let first = true;
-    for (const k of Object.keys(e.detail).sort()) {
-      const v = e.detail[k];
-      s += `${first ? '' : ','}"${k}":${typeof v === 'string' ? `"${v}"` : String(v)}`;
-      first = false;
-    }
-    s += '}';
-  }
-  s += `,"log":"${e.log}","op":"${e.op}"`;
-  if (e.partner !== undefined) s += `,"partner":"${e.partner}"`;
-  if (e.purpose !== undefined) s += `,"purpose":"${e.purpose}"`;
-  if (e.reason !== undefined) s += `,"reason":"${e.reason}"`;
-  if (e.records !== undefined) {
-    s += e.records.length === 0 ? ',"records":[]' : `,"records":["${e.records.join('","')}"]`;
-  }
-  return `${s},"seq":${e.seq},"v":${e.v}}`;
-}
 
 /** The first problem found, with the position (entry index in the log) where it shows. */
 export interface VerifyFailure {

@@ -14,7 +14,7 @@ import {
   type Checkpoint,
 } from '../src/index.js';
 import { fastLeafHashText, fastNodeHash } from '../src/hash.js';
-import { canonicalEntryText } from '../src/verify.js';
+import { canonicalEntryText } from '../src/entry.js';
 
 const ID = '0b8a6c2e-1f7d-4c59-9a57-5f0e3c1b2a90';
 const AT = '2026-11-28T10:00:00.000Z';

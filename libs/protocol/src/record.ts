@@ -20,7 +20,7 @@ import {
   type IndicatorType,
   type Relation,
 } from './model.js';
-import { normalizeIndicator } from './normalize.js';
+import { normalizeIndicator, type NormalizedIndicator } from './normalize.js';
 
 /** Member id pattern (also the id part of `group:<id>`). */
 export const MEMBER_ID_PATTERN = /^[a-z][a-z0-9-]{1,15}$/;
@@ -204,10 +204,16 @@ class Reader {
  *
  * @param value the record, e.g. from `JSON.parse` of received bytes
  * @param opts.field prefix for error field paths (e.g. `records[3]`)
+ * @param opts.normalized what {@link normalizeIndicator} returned for this record's type, value,
+ * subtype and chain, when the caller has just run it (a node building its own record): the record
+ * must then carry exactly that value, subtype and chain, and the normalization is not run twice
  * @throws {ProtocolError} `INVALID_FIELD` (unknown, missing or ill-typed key, broken constraint),
  * `INVALID_VALUE` (value not canonical or not normalizable), `UNSUPPORTED_TYPE` (unknown type or chain)
  */
-export function parseRecord(value: unknown, opts: { field?: string } = {}): IndicatorRecord {
+export function parseRecord(
+  value: unknown,
+  opts: { field?: string; normalized?: NormalizedIndicator } = {},
+): IndicatorRecord {
   const r: Reader = new Reader(opts.field);
   const o = r.object(value, '', RECORD_KEYS, OPTIONAL_KEYS);
 
@@ -225,9 +231,12 @@ export function parseRecord(value: unknown, opts: { field?: string } = {}): Indi
   const chain = o.chain === undefined ? undefined : r.string(o.chain, 'chain');
   const rawValue = r.string(o.value, 'value');
 
-  let normalized;
+  let normalized = opts.normalized;
+  if (normalized !== undefined && (normalized.subtype !== subtype || normalized.chain !== chain)) {
+    r.fail('value', 'subtype or chain differ from the normalized indicator');
+  }
   try {
-    normalized = normalizeIndicator({ type, value: rawValue, subtype, chain });
+    normalized ??= normalizeIndicator({ type, value: rawValue, subtype, chain });
   } catch (e) {
     if (e instanceof ProtocolError) {
       const path = r.path(e.field ?? 'value');

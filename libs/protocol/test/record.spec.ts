@@ -5,6 +5,7 @@ import {
   isAddressee,
   isMemberId,
   isRfc3339Ms,
+  normalizeIndicator,
   parseRecord,
   toRfc3339Ms,
 } from '../src/index.js';
@@ -220,6 +221,29 @@ describe('parseRecord: value', () => {
       value: '0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed',
     });
     expectReject(r, 'INVALID_VALUE', 'value');
+  });
+
+  it("takes the caller's normalization when given, and still holds the record to it", () => {
+    const norm = normalizeIndicator({ type: 'domain', value: 'Bücher.DE.' });
+    expect(parseRecord(record(), { normalized: norm }).value).toBe('xn--bcher-kva.de');
+    // A value other than what normalization gave is refused, as without the option.
+    const e = thrown(() => parseRecord(record({ value: 'Bücher.DE' }), { normalized: norm }));
+    expect({ code: e.code, field: e.field }).toEqual({ code: 'INVALID_VALUE', field: 'value' });
+    // So is a subtype or chain that normalization did not give.
+    const iban = normalizeIndicator({
+      type: 'payment-account',
+      subtype: 'iban',
+      value: 'gb82 west 1234 5698 7654 32',
+    });
+    const r = record({ type: 'payment-account', subtype: 'iban', value: iban.value });
+    expect(parseRecord(r, { normalized: iban }).subtype).toBe('iban');
+    for (const other of [
+      { ...r, subtype: 'bank-account' },
+      { ...r, chain: 'bitcoin' },
+    ]) {
+      const x = thrown(() => parseRecord(other, { normalized: iban }));
+      expect(x.field).toBe('value');
+    }
   });
 
   it('passes normalization errors through with their code and the prefixed field', () => {

@@ -153,24 +153,42 @@ async function post(o: ImportOptions, path: string, body: string): Promise<NodeI
   return JSON.parse(text) as NodeImportResponse;
 }
 
-function toItem(c: ImportCandidate, source: string): Record<string, unknown> {
-  return {
-    ref: c.ref,
-    type: c.type,
-    value: c.value,
-    ...(c.subtype !== undefined ? { subtype: c.subtype } : {}),
-    ...(c.chain !== undefined ? { chain: c.chain } : {}),
-    categories: c.categories,
-    confidence: c.confidence,
-    tlp: c.tlp,
-    handling: c.handling,
-    reliability: c.reliability,
-    accuracy: c.accuracy,
-    ...(c.firstSeen !== undefined ? { firstSeen: c.firstSeen } : {}),
-    ...(c.validUntil !== undefined ? { validUntil: c.validUntil } : {}),
-    ...(c.sharedNote !== undefined ? { sharedNote: c.sharedNote } : {}),
-    source: `file:${source}#${c.ref}`,
+/** Fields every row must have: sent once per request as `defaults`, per row only where different. */
+const SHARED = ['type', 'confidence', 'tlp', 'reliability', 'accuracy'] as const;
+/** Fields a row may lack: never defaulted, sent with the row that has them. */
+const OPTIONAL = ['subtype', 'chain', 'firstSeen', 'validUntil', 'sharedNote'] as const;
+
+const sameHandling = (a: ImportCandidate['handling'], b: ImportCandidate['handling']) =>
+  a.code === b.code && a.conditions === b.conditions;
+
+/**
+ * The body of one `import/rows` request (ADR 0054): what the rows share, taken from the first,
+ * is stated once in `defaults`; a row is `{ref, value}` plus what differs; the node names each
+ * row's source `file:<file>#<ref>`, and lists only the refused rows in its answer.
+ */
+export function rowsBody(part: readonly ImportCandidate[], file: string, dryRun: boolean): string {
+  const first = part[0]!;
+  const defaults: Record<string, unknown> = {
+    categories: first.categories,
+    handling: first.handling,
   };
+  for (const k of SHARED) defaults[k] = first[k];
+  const cats = first.categories.join(',');
+  const items = part.map((c) => {
+    const item: Record<string, unknown> = { ref: c.ref, value: c.value };
+    for (const k of SHARED) if (c[k] !== first[k]) item[k] = c[k];
+    if (c.categories.join(',') !== cats) item.categories = c.categories;
+    if (!sameHandling(c.handling, first.handling)) item.handling = c.handling;
+    for (const k of OPTIONAL) if (c[k] !== undefined) item[k] = c[k];
+    return item;
+  });
+  return JSON.stringify({
+    defaults,
+    file,
+    report: 'invalid',
+    items,
+    ...(dryRun ? { dryRun: true } : {}),
+  });
 }
 
 /**
@@ -285,14 +303,7 @@ export async function importFile(o: ImportOptions): Promise<ImportTotals> {
   const source = basename(o.file);
   for (let i = 0; i < all.length; i += o.batch) {
     const part = all.slice(i, i + o.batch);
-    const response = post(
-      o,
-      `/api/v1/interop/import/rows${q}`,
-      JSON.stringify({
-        items: part.map((c) => toItem(c, source)),
-        ...(o.dryRun ? { dryRun: true } : {}),
-      }),
-    );
+    const response = post(o, `/api/v1/interop/import/rows${q}`, rowsBody(part, source, o.dryRun));
     // Rejections are handled by take(); this only keeps an early one from being "unhandled".
     response.catch(() => undefined);
     inFlight.push({ rows: part.length, response });

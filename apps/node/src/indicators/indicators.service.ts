@@ -13,6 +13,7 @@ import {
   type IndicatorRecord,
   type IndicatorType,
   type LocalFields,
+  type NormalizedIndicator,
   type Relation,
   type Reliability,
   type Tlp,
@@ -124,25 +125,23 @@ export class IndicatorsService {
   }
 
   /**
-   * The record of a version, validated by libs/protocol (`parseRecord`). With `normalized`, the
-   * caller already holds the canonical value, subtype and chain (imports look values up by their
-   * canonical form first): they are not normalized a second time, and `parseRecord` still refuses
-   * a value that is not canonical.
+   * The record of a version, validated by libs/protocol (`parseRecord`). The value is normalized
+   * once: here, or by the caller, which then passes `normalizeIndicator`'s output as `norm`
+   * (imports look values up by their canonical form first); `parseRecord` takes that output
+   * instead of normalizing again, and still refuses a record whose value, subtype or chain
+   * differ from it.
    */
   private buildRecord(
     input: IndicatorInput,
     base: { id: string; version: number; status: 'active' | 'retracted' },
     clock: Clock,
-    normalized = false,
+    norm: NormalizedIndicator = normalizeIndicator({
+      type: input.type,
+      value: input.value,
+      subtype: input.subtype,
+      chain: input.chain,
+    }),
   ): IndicatorRecord {
-    const norm = normalized
-      ? { value: input.value, subtype: input.subtype, chain: input.chain }
-      : normalizeIndicator({
-          type: input.type,
-          value: input.value,
-          subtype: input.subtype,
-          chain: input.chain,
-        });
     const nowText = clock.nowText;
     const candidate: Record<string, unknown> = {
       id: base.id,
@@ -172,7 +171,8 @@ export class IndicatorsService {
     if (norm.chain !== undefined) candidate.chain = norm.chain;
     if (input.reviewBy !== undefined) candidate.reviewBy = input.reviewBy;
     if (input.sharedNote !== undefined) candidate.sharedNote = input.sharedNote;
-    return parseRecord(candidate);
+    // The value, subtype and chain are normalizeIndicator's output (here or the caller's).
+    return parseRecord(candidate, { normalized: norm });
   }
 
   /**
@@ -296,13 +296,13 @@ export class IndicatorsService {
   /**
    * Bulk create: one transaction for many indicators; returns per-item outcomes. An item that
    * libs/protocol refuses is reported by its index and the others are stored. With
-   * `opts.normalized`, values, subtypes and chains are already canonical (see buildRecord).
+   * `opts.normalized`, `normalizeIndicator`'s output for each input, by index (see buildRecord).
    */
   async createMany(
     inputs: readonly IndicatorInput[],
     actor: string,
     now = new Date(),
-    opts: { normalized?: boolean } = {},
+    opts: { normalized?: readonly NormalizedIndicator[] } = {},
   ): Promise<{ created: number; errors: { index: number; code: string; message: string }[] }> {
     const items: Parameters<NodeStore['saveOwnVersions']>[0] = [];
     const errors: { index: number; code: string; message: string }[] = [];
@@ -315,7 +315,7 @@ export class IndicatorsService {
           input,
           { id: uuidv7(ms), version: 1, status: 'active' },
           clock,
-          opts.normalized === true,
+          opts.normalized?.[index],
         );
         const recordText = canonicalRecordText(record);
         const { outbox } = this.planRecipients(record, recordText, now, NONE, NONE);

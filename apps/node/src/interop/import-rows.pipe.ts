@@ -1,4 +1,5 @@
 import { BadRequestException, Injectable, type PipeTransform } from '@nestjs/common';
+import type { ImportCandidate } from '../../../../libs/interop/src/index.js';
 import {
   CONTENT_CATEGORIES,
   HANDLING_CODES,
@@ -6,19 +7,23 @@ import {
   RELIABILITY,
   TLP_LEVELS,
   isRfc3339Ms,
+  type Handling,
 } from '../../../../libs/protocol/src/index.js';
-import type { ImportItemDto } from './interop.dto.js';
 import { MAX_IMPORT_ITEMS } from './interop.service.js';
 
+/** Which rows the answer lists: all of them (the default), or only the refused ones. */
+export type ImportReportMode = 'all' | 'invalid';
+
+/** An import-rows body once checked: one candidate per row, defaults applied. */
 export interface ImportRows {
-  items: ImportItemDto[];
-  dryRun?: boolean;
+  candidates: ImportCandidate[];
+  dryRun: boolean;
+  report: ImportReportMode;
 }
 
-const ITEM_KEYS = new Set([
-  'ref',
+/** Fields a row may carry, each also allowed in `defaults` (except `ref` and `value`). */
+const SHARED_KEYS = [
   'type',
-  'value',
   'subtype',
   'chain',
   'categories',
@@ -30,23 +35,74 @@ const ITEM_KEYS = new Set([
   'firstSeen',
   'validUntil',
   'sharedNote',
-  'source',
-]);
+] as const;
+const ITEM_KEYS = new Set<string>(['ref', 'value', 'source', ...SHARED_KEYS]);
+const DEFAULT_KEYS = new Set<string>(SHARED_KEYS);
+const BODY_KEYS = new Set(['items', 'defaults', 'file', 'report', 'dryRun']);
 const TYPES = new Set<string>(INDICATOR_TYPES);
 const TLPS = new Set<string>(TLP_LEVELS);
 const CODES = new Set<string>(HANDLING_CODES);
 const RELS = new Set<string>(RELIABILITY);
 const CATS = new Set<string>(CONTENT_CATEGORIES);
 
-const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+type Row = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Row => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
 
 /**
- * Shape check of an import-rows body: the same rules as {@link ImportItemDto} (which documents
- * it in OpenAPI), written as one loop because class-transformer + class-validator spend ~0.3 ms
- * per row — 1.5 s per request of 5000 — which alone capped imports near 3,000 rows/s (ADR 0035).
- * Unknown keys, wrong types and out-of-range values are refused with the path named; whether a
- * value is a valid indicator is decided later by libs/protocol, per row.
+ * Checks of the fields a row shares with `defaults`, each as `[key, test, message]`; a field is
+ * checked where it is given (a row or the defaults), and the required ones once more on the row
+ * as resolved, so a missing field is named on the row that lacks it.
+ */
+const CHECKS: readonly [string, (v: unknown) => boolean, string, boolean][] = [
+  ['type', (v) => typeof v === 'string' && TYPES.has(v), 'is not an indicator type', true],
+  ['subtype', (v) => str(v, 32), 'must be a short string', false],
+  ['chain', (v) => v === 'bitcoin' || v === 'ethereum', 'must be bitcoin or ethereum', false],
+  [
+    'categories',
+    (v) =>
+      Array.isArray(v) &&
+      v.length <= CATS.size &&
+      v.every((c) => typeof c === 'string' && CATS.has(c)),
+    `must be a list of ${CONTENT_CATEGORIES.join(', ')}`,
+    true,
+  ],
+  [
+    'confidence',
+    (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 100,
+    'must be an integer 0..100',
+    true,
+  ],
+  ['tlp', (v) => typeof v === 'string' && TLPS.has(v), 'is not a TLP level', true],
+  [
+    'handling',
+    (v) =>
+      isObj(v) &&
+      typeof v.code === 'string' &&
+      CODES.has(v.code) &&
+      Object.keys(v).every((k) => k === 'code' || k === 'conditions') &&
+      (v.conditions === undefined || str(v.conditions, 1000)),
+    'must be {code: H0..H3, conditions?}',
+    true,
+  ],
+  ['reliability', (v) => typeof v === 'string' && RELS.has(v), 'must be A, B, C or X', true],
+  ['accuracy', (v) => v === 1 || v === 2 || v === 3 || v === 4, 'must be 1..4', true],
+  ['firstSeen', isRfc3339Ms, 'must be RFC 3339 UTC ms', false],
+  ['validUntil', isRfc3339Ms, 'must be RFC 3339 UTC ms', false],
+  ['sharedNote', (v) => str(v, 4000), 'too long', false],
+];
+
+/**
+ * Shape check of an import-rows body (`fedctl import` sends CSV and list rows through it), in one
+ * loop: class-transformer + class-validator spent ~0.3 ms per row (ADR 0035). `ImportItemsDto`
+ * documents the same rules in OpenAPI.
+ *
+ * A row is `{ref, value}` plus any field that differs from `defaults` (a request states what its
+ * rows share once: ADR 0054); a row without `defaults` carries every required field, as before.
+ * Unknown keys, wrong types and out-of-range values are refused with the path named
+ * (`items.3.tlp`, `defaults.confidence`); whether a value is a valid indicator is decided later by
+ * libs/protocol, per row. The result is the candidates themselves, built once here.
  */
 @Injectable()
 export class ImportRowsPipe implements PipeTransform<unknown, ImportRows> {
@@ -57,64 +113,96 @@ export class ImportRowsPipe implements PipeTransform<unknown, ImportRows> {
     };
     if (!isObj(body)) throw new BadRequestException(['body must be an object']);
     for (const k of Object.keys(body)) {
-      if (k !== 'items' && k !== 'dryRun') fail(k, 'is not allowed (property should not exist)');
+      if (!BODY_KEYS.has(k)) fail(k, 'is not allowed (property should not exist)');
     }
     if (body.dryRun !== undefined && typeof body.dryRun !== 'boolean') {
       fail('dryRun', 'must be a boolean');
+    }
+    if (body.report !== undefined && body.report !== 'all' && body.report !== 'invalid') {
+      fail('report', 'must be all or invalid');
+    }
+    if (body.file !== undefined && !str(body.file, 255)) {
+      fail('file', 'must be a string of at most 255 characters');
+    }
+    const d: Row = body.defaults === undefined ? {} : (body.defaults as Row);
+    if (!isObj(d)) {
+      fail('defaults', 'must be an object');
+    } else {
+      for (const k of Object.keys(d))
+        if (!DEFAULT_KEYS.has(k)) fail(`defaults.${k}`, 'is not allowed');
+      for (const [k, ok, why] of CHECKS) {
+        if (d[k] !== undefined && !ok(d[k])) fail(`defaults.${k}`, why);
+      }
     }
     const items = body.items;
     if (!Array.isArray(items) || items.length < 1 || items.length > MAX_IMPORT_ITEMS) {
       throw new BadRequestException([`items must be an array of 1..${MAX_IMPORT_ITEMS} rows`]);
     }
-    const str = (v: unknown, max: number) => typeof v === 'string' && v.length <= max;
-    items.forEach((it: unknown, i) => {
-      const p = `items.${i}`;
-      if (!isObj(it)) return fail(p, 'must be an object');
-      for (const k of Object.keys(it)) if (!ITEM_KEYS.has(k)) fail(`${p}.${k}`, 'is not allowed');
-      if (!str(it.ref, 200)) fail(`${p}.ref`, 'must be a string of at most 200 characters');
-      if (typeof it.type !== 'string' || !TYPES.has(it.type))
-        fail(`${p}.type`, 'is not an indicator type');
-      if (!str(it.value, 2048)) fail(`${p}.value`, 'must be a string of at most 2048 characters');
-      if (it.subtype !== undefined && !str(it.subtype, 32))
-        fail(`${p}.subtype`, 'must be a short string');
-      if (it.chain !== undefined && it.chain !== 'bitcoin' && it.chain !== 'ethereum') {
-        fail(`${p}.chain`, 'must be bitcoin or ethereum');
-      }
-      if (
-        !Array.isArray(it.categories) ||
-        it.categories.length > CATS.size ||
-        !(it.categories as unknown[]).every((c) => typeof c === 'string' && CATS.has(c))
-      ) {
-        fail(`${p}.categories`, `must be a list of ${CONTENT_CATEGORIES.join(', ')}`);
-      }
-      const c = it.confidence;
-      if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c > 100) {
-        fail(`${p}.confidence`, 'must be an integer 0..100');
-      }
-      if (typeof it.tlp !== 'string' || !TLPS.has(it.tlp)) fail(`${p}.tlp`, 'is not a TLP level');
-      const h = it.handling;
-      if (
-        !isObj(h) ||
-        typeof h.code !== 'string' ||
-        !CODES.has(h.code) ||
-        Object.keys(h).some((k) => k !== 'code' && k !== 'conditions') ||
-        (h.conditions !== undefined && !str(h.conditions, 1000))
-      ) {
-        fail(`${p}.handling`, 'must be {code: H0..H3, conditions?}');
-      }
-      if (typeof it.reliability !== 'string' || !RELS.has(it.reliability)) {
-        fail(`${p}.reliability`, 'must be A, B, C or X');
-      }
-      if (![1, 2, 3, 4].includes(it.accuracy as number)) fail(`${p}.accuracy`, 'must be 1..4');
-      for (const k of ['firstSeen', 'validUntil'] as const) {
-        if (it[k] !== undefined && !isRfc3339Ms(it[k]))
-          fail(`${p}.${k}`, 'must be RFC 3339 UTC ms');
-      }
-      if (it.sharedNote !== undefined && !str(it.sharedNote, 4000))
-        fail(`${p}.sharedNote`, 'too long');
-      if (it.source !== undefined && !str(it.source, 1000)) fail(`${p}.source`, 'too long');
-    });
     if (errors.length > 0) throw new BadRequestException(errors);
-    return body as unknown as ImportRows;
+    const file = body.file as string | undefined;
+    const candidates: ImportCandidate[] = new Array<ImportCandidate>(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const it: unknown = items[i];
+      const p = `items.${i}`;
+      if (!isObj(it)) {
+        fail(p, 'must be an object');
+        continue;
+      }
+      for (const k in it) if (!ITEM_KEYS.has(k)) fail(`${p}.${k}`, 'is not allowed');
+      if (!str(it.ref, 200)) fail(`${p}.ref`, 'must be a string of at most 200 characters');
+      if (!str(it.value, 2048)) fail(`${p}.value`, 'must be a string of at most 2048 characters');
+      for (const [k, ok, why, required] of CHECKS) {
+        const own = it[k];
+        if (own !== undefined) {
+          if (!ok(own)) fail(`${p}.${k}`, why);
+        } else if (required && d[k] === undefined) {
+          fail(`${p}.${k}`, why);
+        }
+      }
+      if (it.source !== undefined && !str(it.source, 1000)) fail(`${p}.source`, 'too long');
+      if (errors.length > 0) continue;
+      candidates[i] = candidate(it, d, file);
+    }
+    if (errors.length > 0) throw new BadRequestException(errors);
+    return {
+      candidates,
+      dryRun: body.dryRun === true,
+      report: body.report === 'invalid' ? 'invalid' : 'all',
+    };
   }
+}
+
+/** A checked row with the defaults filled in, as plain data (nothing of the body is kept). */
+function candidate(it: Row, d: Row, file: string | undefined): ImportCandidate {
+  const pick = (k: string): unknown => (it[k] !== undefined ? it[k] : d[k]);
+  const ref = it.ref as string;
+  const h = pick('handling') as Handling;
+  const c: ImportCandidate = {
+    ref,
+    type: pick('type') as ImportCandidate['type'],
+    value: it.value as string,
+    categories: pick('categories') as ImportCandidate['categories'],
+    confidence: pick('confidence') as number,
+    tlp: pick('tlp') as ImportCandidate['tlp'],
+    handling:
+      h.conditions === undefined ? { code: h.code } : { code: h.code, conditions: h.conditions },
+    reliability: pick('reliability') as ImportCandidate['reliability'],
+    accuracy: pick('accuracy') as ImportCandidate['accuracy'],
+    local: {
+      sources: [
+        (it.source as string | undefined) ?? (file !== undefined ? `file:${file}#${ref}` : ref),
+      ],
+    },
+  };
+  const subtype = pick('subtype');
+  if (subtype !== undefined) c.subtype = subtype as string;
+  const chain = pick('chain');
+  if (chain !== undefined) c.chain = chain as ImportCandidate['chain'];
+  const firstSeen = pick('firstSeen');
+  if (firstSeen !== undefined) c.firstSeen = firstSeen as string;
+  const validUntil = pick('validUntil');
+  if (validUntil !== undefined) c.validUntil = validUntil as string;
+  const sharedNote = pick('sharedNote');
+  if (sharedNote !== undefined) c.sharedNote = sharedNote as string;
+  return c;
 }

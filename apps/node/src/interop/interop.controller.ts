@@ -9,7 +9,6 @@ import {
 } from '@nestjs/swagger';
 import {
   DEFAULT_IMPORT_DEFAULTS,
-  type ImportCandidate,
   type ImportDefaults,
 } from '../../../../libs/interop/src/index.js';
 import { Roles, type Actor } from '../../../../libs/auth/src/index.js';
@@ -88,27 +87,9 @@ export class InteropController {
     @Body(ImportRowsPipe) body: ImportRows,
     @Req() req: Req,
   ): Promise<ImportResponse> {
-    const candidates: ImportCandidate[] = body.items.map((i) => ({
-      ref: i.ref,
-      type: i.type,
-      value: i.value,
-      ...(i.subtype !== undefined ? { subtype: i.subtype } : {}),
-      ...(i.chain !== undefined ? { chain: i.chain } : {}),
-      categories: i.categories,
-      confidence: i.confidence,
-      tlp: i.tlp,
-      handling:
-        i.handling.conditions === undefined
-          ? { code: i.handling.code }
-          : { code: i.handling.code, conditions: i.handling.conditions },
-      reliability: i.reliability,
-      accuracy: i.accuracy,
-      ...(i.firstSeen !== undefined ? { firstSeen: i.firstSeen } : {}),
-      ...(i.validUntil !== undefined ? { validUntil: i.validUntil } : {}),
-      ...(i.sharedNote !== undefined ? { sharedNote: i.sharedNote } : {}),
-      local: { sources: [i.source ?? i.ref] },
-    }));
-    return this.interop.importCandidates(candidates, req.actor.subject, body.dryRun ?? false);
+    return this.interop.importCandidates(body.candidates, req.actor.subject, body.dryRun, {
+      report: body.report,
+    });
   }
 
   @Get('export')

@@ -65,33 +65,57 @@ export class ImportQueryDto {
   handling?: 'H0' | 'H1' | 'H2';
 }
 
-/** One row already read from a CSV or list by `fedctl` (normalized again by the node). */
-export class ImportItemDto {
-  @ApiProperty({ example: 'line 12' }) @IsString() @MaxLength(200) ref!: string;
-  @ApiProperty({ enum: INDICATOR_TYPES })
+/**
+ * What the rows of one import request share, stated once (ADR 0054): a row takes each field it
+ * does not carry from here. `ImportRowsPipe` applies the rules; these classes document them.
+ */
+export class ImportDefaultsDto {
+  @ApiPropertyOptional({ enum: INDICATOR_TYPES })
+  @IsOptional()
   @IsIn(INDICATOR_TYPES)
-  type!: (typeof INDICATOR_TYPES)[number];
-  @ApiProperty() @IsString() @MaxLength(2048) value!: string;
+  type?: (typeof INDICATOR_TYPES)[number];
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(32) subtype?: string;
   @ApiPropertyOptional() @IsOptional() @IsIn(['bitcoin', 'ethereum']) chain?:
     'bitcoin' | 'ethereum';
-  @ApiProperty({ enum: CONTENT_CATEGORIES, isArray: true })
+  @ApiPropertyOptional({ enum: CONTENT_CATEGORIES, isArray: true })
+  @IsOptional()
   @IsArray()
   @ArrayMaxSize(6)
   @IsIn(CONTENT_CATEGORIES, { each: true })
-  categories!: (typeof CONTENT_CATEGORIES)[number][];
-  @ApiProperty() @IsInt() @Min(0) @Max(100) confidence!: number;
-  @ApiProperty({ enum: TLP_LEVELS }) @IsIn(TLP_LEVELS) tlp!: (typeof TLP_LEVELS)[number];
-  @ApiProperty({ type: HandlingDto })
+  categories?: (typeof CONTENT_CATEGORIES)[number][];
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(100) confidence?: number;
+  @ApiPropertyOptional({ enum: TLP_LEVELS })
+  @IsOptional()
+  @IsIn(TLP_LEVELS)
+  tlp?: (typeof TLP_LEVELS)[number];
+  @ApiPropertyOptional({ type: HandlingDto })
+  @IsOptional()
   @ValidateNested()
   @Type(() => HandlingDto)
-  handling!: HandlingDto;
-  @ApiProperty({ enum: RELIABILITY }) @IsIn(RELIABILITY) reliability!: (typeof RELIABILITY)[number];
-  @ApiProperty({ enum: [1, 2, 3, 4] }) @IsIn([1, 2, 3, 4]) accuracy!: 1 | 2 | 3 | 4;
+  handling?: HandlingDto;
+  @ApiPropertyOptional({ enum: RELIABILITY })
+  @IsOptional()
+  @IsIn(RELIABILITY)
+  reliability?: (typeof RELIABILITY)[number];
+  @ApiPropertyOptional({ enum: [1, 2, 3, 4] }) @IsOptional() @IsIn([1, 2, 3, 4]) accuracy?:
+    1 | 2 | 3 | 4;
   @ApiPropertyOptional() @IsOptional() @Matches(RFC3339_MS) firstSeen?: string;
   @ApiPropertyOptional() @IsOptional() @Matches(RFC3339_MS) validUntil?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(4000) sharedNote?: string;
-  @ApiPropertyOptional({ description: 'Where the row came from (kept locally, never shared)' })
+}
+
+/**
+ * One row already read from a CSV or list by `fedctl` (normalized again by the node): `ref` and
+ * `value`, and every other field unless `defaults` gives it. `type`, `categories`, `confidence`,
+ * `tlp`, `handling`, `reliability` and `accuracy` are required from one or the other.
+ */
+export class ImportItemDto extends ImportDefaultsDto {
+  @ApiProperty({ example: 'line 12' }) @IsString() @MaxLength(200) ref!: string;
+  @ApiProperty() @IsString() @MaxLength(2048) value!: string;
+  @ApiPropertyOptional({
+    description:
+      'Where the row came from (kept locally, never shared); default file:<file>#<ref>, or <ref>',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(1000)
@@ -106,6 +130,27 @@ export class ImportItemsDto {
   @ValidateNested({ each: true })
   @Type(() => ImportItemDto)
   items!: ImportItemDto[];
+  @ApiPropertyOptional({ type: ImportDefaultsDto, description: 'Fields the rows share' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ImportDefaultsDto)
+  defaults?: ImportDefaultsDto;
+  @ApiPropertyOptional({
+    example: 'piracy-domains.txt',
+    description: 'Name of the file read: a row without `source` gets file:<file>#<ref>',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  file?: string;
+  @ApiPropertyOptional({
+    enum: ['all', 'invalid'],
+    default: 'all',
+    description: '`invalid`: the answer lists only refused rows (the counts cover all rows)',
+  })
+  @IsOptional()
+  @IsIn(['all', 'invalid'])
+  report?: 'all' | 'invalid';
   @ApiPropertyOptional({ default: false }) @IsOptional() @IsBoolean() dryRun?: boolean;
 }
 

@@ -49,6 +49,9 @@ export interface ImportResponse {
   heldForReview: string;
 }
 
+/** The local note of every imported record. */
+const HELD_NOTE = 'Imported; held for review (scope: this node only).';
+
 /** A candidate with its canonical value, subtype and chain. */
 interface Normalized {
   c: ImportCandidate;
@@ -97,13 +100,17 @@ export class InteropService {
     return this.withMapping(await this.store_(r.candidates, actor, dryRun), r);
   }
 
-  /** Candidates already read by `fedctl` from a CSV or list; they are normalized again here. */
+  /**
+   * Candidates already read by `fedctl` from a CSV or list; they are normalized again here. With
+   * `report: 'invalid'` the answer lists only the refused rows (the counts cover all of them).
+   */
   async importCandidates(
     candidates: ImportCandidate[],
     actor: string,
     dryRun: boolean,
+    opts: { report?: 'all' | 'invalid' } = {},
   ): Promise<ImportResponse> {
-    return this.store_(candidates, actor, dryRun);
+    return this.store_(candidates, actor, dryRun, opts.report !== 'invalid');
   }
 
   private withMapping(
@@ -117,9 +124,13 @@ export class InteropService {
     candidates: ImportCandidate[],
     actor: string,
     dryRun: boolean,
+    listAll = true,
   ): Promise<ImportResponse> {
     const me = this.federation.memberId;
     const items: StoredOutcome[] = [];
+    let created = 0;
+    let existing = 0;
+    let invalid = 0;
     const fresh: Normalized[] = [];
     const byType = new Map<IndicatorType, Normalized[]>();
     const seen = new Set<string>();
@@ -133,6 +144,7 @@ export class InteropService {
           chain: c.chain,
         });
       } catch (e) {
+        invalid++;
         items.push({
           ref: c.ref,
           outcome: 'invalid',
@@ -145,13 +157,21 @@ export class InteropService {
       const value = norm.value;
       const key = `${c.type}|${value}`;
       if (seen.has(key)) {
-        items.push({ ref: c.ref, outcome: 'existing', value, detail: 'repeated in this request' });
+        existing++;
+        if (listAll) {
+          items.push({
+            ref: c.ref,
+            outcome: 'existing',
+            value,
+            detail: 'repeated in this request',
+          });
+        }
         continue;
       }
       seen.add(key);
-      const list = byType.get(c.type) ?? [];
+      let list = byType.get(c.type);
+      if (list === undefined) byType.set(c.type, (list = []));
       list.push({ c, value, norm });
-      byType.set(c.type, list);
     }
     for (const [type, list] of byType) {
       const held = await this.store.existingValues(
@@ -160,42 +180,45 @@ export class InteropService {
         list.map((x) => x.value),
       );
       for (const x of list) {
-        if (held.has(x.value)) items.push({ ref: x.c.ref, outcome: 'existing', value: x.value });
-        else fresh.push(x);
+        if (!held.has(x.value)) fresh.push(x);
+        else {
+          existing++;
+          if (listAll) items.push({ ref: x.c.ref, outcome: 'existing', value: x.value });
+        }
       }
     }
     if (!dryRun && fresh.length > 0) {
       const inputs: IndicatorInput[] = fresh.map((x) => this.toInput(x.c, x.norm));
       // Values were normalized above (to look them up): createMany does not redo it.
       const { errors } = await this.indicators.createMany(inputs, actor, undefined, {
-        normalized: true,
+        normalized: fresh.map((x) => x.norm),
       });
       const failed = new Map(errors.map((e) => [e.index, e]));
-      fresh.forEach((x, i) => {
+      for (let i = 0; i < fresh.length; i++) {
+        const x = fresh[i]!;
         const err = failed.get(i);
-        items.push(
-          err
-            ? {
-                ref: x.c.ref,
-                outcome: 'invalid',
-                value: x.value,
-                code: err.code,
-                detail: err.message,
-              }
-            : { ref: x.c.ref, outcome: 'created', value: x.value },
-        );
-      });
+        if (err) {
+          invalid++;
+          items.push({
+            ref: x.c.ref,
+            outcome: 'invalid',
+            value: x.value,
+            code: err.code,
+            detail: err.message,
+          });
+        } else {
+          created++;
+          if (listAll) items.push({ ref: x.c.ref, outcome: 'created', value: x.value });
+        }
+      }
     } else {
-      for (const x of fresh) items.push({ ref: x.c.ref, outcome: 'would-create', value: x.value });
+      created += fresh.length;
+      if (listAll) {
+        for (const x of fresh)
+          items.push({ ref: x.c.ref, outcome: 'would-create', value: x.value });
+      }
     }
-    return {
-      dryRun,
-      created: items.filter((i) => i.outcome === 'created' || i.outcome === 'would-create').length,
-      existing: items.filter((i) => i.outcome === 'existing').length,
-      invalid: items.filter((i) => i.outcome === 'invalid').length,
-      items,
-      heldForReview: this.heldNote(),
-    };
+    return { dryRun, created, existing, invalid, items, heldForReview: this.heldNote() };
   }
 
   private toInput(c: ImportCandidate, norm: NormalizedIndicator): IndicatorInput {
@@ -211,11 +234,8 @@ export class InteropService {
       // Held for review: addressed to this node only, so the outbox gets nothing (ADR 0031).
       scope: { addressees: [this.federation.memberId] },
       local: {
-        sources: c.local.sources.slice(0, 50),
-        notes: ['Imported; held for review (scope: this node only).', c.local.notes]
-          .filter((s) => s)
-          .join('\n')
-          .slice(0, 10000),
+        sources: c.local.sources.length > 50 ? c.local.sources.slice(0, 50) : c.local.sources,
+        notes: c.local.notes ? `${HELD_NOTE}\n${c.local.notes}`.slice(0, 10000) : HELD_NOTE,
       },
     };
     if (norm.subtype !== undefined) input.subtype = norm.subtype;

@@ -210,6 +210,76 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
     expect(second.body).toMatchObject({ created: 0, existing: 2, invalid: 1 });
   });
 
+  it('rows state what they share once, and the answer can list only refused rows', async () => {
+    const body = {
+      defaults: {
+        type: 'domain',
+        categories: ['webtoon'],
+        confidence: 70,
+        tlp: 'GREEN',
+        handling: { code: 'H0' },
+        reliability: 'B',
+        accuracy: 2,
+      },
+      file: 'mirrors.txt',
+      report: 'invalid',
+      items: [
+        { ref: 'line 1', value: 'compact-a.example' },
+        { ref: 'line 2', value: 'compact-b.example', tlp: 'AMBER', confidence: 20 },
+        { ref: 'line 3', value: 'not a domain' },
+        { ref: 'line 4', value: 'Compact-A.example' },
+      ],
+    };
+    const r = await request(url)
+      .post('/api/v1/interop/import/rows')
+      .set('Authorization', analyst)
+      .send(body)
+      .expect(200);
+    expect(r.body).toMatchObject({ created: 2, existing: 1, invalid: 1 });
+    expect(r.body.items).toEqual([
+      expect.objectContaining({ ref: 'line 3', outcome: 'invalid', code: 'INVALID_VALUE' }),
+    ]);
+    const stored = async (value: string) =>
+      (
+        await request(url)
+          .get('/api/v1/indicators')
+          .query({ type: 'domain', value })
+          .set('Authorization', analyst)
+          .set('X-Purpose', 'quality-review')
+          .expect(200)
+      ).body.items[0];
+    const a = await stored('compact-a.example');
+    expect(a).toMatchObject({
+      tlp: 'GREEN',
+      confidence: 70,
+      reliability: 'B',
+      accuracy: 2,
+      categories: ['webtoon'],
+      scope: { addressees: ['kr'] },
+    });
+    expect(a.local.sources).toEqual(['file:mirrors.txt#line 1']);
+    expect(await stored('compact-b.example')).toMatchObject({ tlp: 'AMBER', confidence: 20 });
+    // Without report: every row is listed, as before.
+    const again = await request(url)
+      .post('/api/v1/interop/import/rows')
+      .set('Authorization', analyst)
+      .send({ ...body, report: undefined })
+      .expect(200);
+    expect(again.body).toMatchObject({ created: 0, existing: 3, invalid: 1 });
+    expect(again.body.items).toHaveLength(4);
+    // A field neither the row nor the defaults give is named on the row.
+    const missing = await request(url)
+      .post('/api/v1/interop/import/rows')
+      .set('Authorization', analyst)
+      .send({ ...body, defaults: { ...body.defaults, tlp: undefined } })
+      .expect(400);
+    expect(missing.body.message).toEqual([
+      'items.0.tlp is not a TLP level',
+      'items.2.tlp is not a TLP level',
+      'items.3.tlp is not a TLP level',
+    ]);
+  });
+
   it('exports STIX that validates against the OASIS schemas, and CSV and MISP', async () => {
     await request(url)
       .post('/api/v1/indicators')
