@@ -7,7 +7,7 @@ import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importFile, type ImportOptions } from '../apps/cli/src/interop/import-file.js';
-import { nodeEnv, provisionFederation } from '../libs/devnet/src/index.js';
+import { NODE_PROCESS_FLAGS, nodeEnv, provisionFederation } from '../libs/devnet/src/index.js';
 import { DEFAULT_IMPORT_DEFAULTS, importList } from '../libs/interop/src/index.js';
 import { issueApiToken } from '../libs/keystore/src/index.js';
 import { importPrivateKey } from '../libs/protocol/src/index.js';
@@ -48,7 +48,12 @@ async function startNode(
   const out = createWriteStream(logFile);
   // BENCH_CPU_PROF=<dir>: a CPU profile of the node (as in the exchange scenario).
   const prof = process.env.BENCH_CPU_PROF;
-  const args = prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, 'import-kr')}`, main] : [main];
+  // The V8 flags a member node runs with everywhere it is deployed (ADR 0051).
+  const args = [
+    ...NODE_PROCESS_FLAGS,
+    ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, 'import-kr')}`] : []),
+    main,
+  ];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

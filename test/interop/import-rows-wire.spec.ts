@@ -1,6 +1,7 @@
 // The import-rows wire format (ADR 0054) end to end in one process: what `fedctl import` sends
 // (apps/cli rowsBody) must come out of the node's ImportRowsPipe as exactly the candidates the
 // CLI read, defaults and all, whatever mix of fields the rows have.
+import { describe, expect, it } from '@jest/globals';
 import { BadRequestException } from '@nestjs/common';
 import { rowsBody } from '../../apps/cli/src/interop/import-file.js';
 import { ImportRowsPipe } from '../../apps/node/src/interop/import-rows.pipe.js';

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
 /** Where an application's database is: as in FEDINTEL_DATABASE_URL (+ FEDINTEL_DATABASE_SCHEMA). */
 export type DatabaseConfig =
@@ -81,8 +82,16 @@ export function serializeTransactions(ds: DataSource): DataSource {
   return ds;
 }
 
-/** Initialize, create the PostgreSQL schema when one is configured, and run pending migrations. */
-export async function openDatabase(db: DatabaseConfig, schema: Schema): Promise<DataSource> {
+/**
+ * Initialize, create the PostgreSQL schema when one is configured, and run pending migrations. A
+ * SQLite file gets its WAL checkpoints from a worker thread (ADR 0056), stopped by `destroy()`;
+ * `log` hears when that worker fails (the database then checkpoints as SQLite does by default).
+ */
+export async function openDatabase(
+  db: DatabaseConfig,
+  schema: Schema,
+  log: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
+): Promise<DataSource> {
   if (db.kind === 'postgres' && db.schema) {
     const bootstrap = new DataSource({ type: 'postgres', url: db.url });
     await bootstrap.initialize();
@@ -95,5 +104,30 @@ export async function openDatabase(db: DatabaseConfig, schema: Schema): Promise<
   const ds = createDataSource(db, schema);
   await ds.initialize();
   await ds.runMigrations({ transaction: 'all' });
+  if (db.kind === 'sqlite' && db.path !== ':memory:' && !db.path.startsWith('file:')) {
+    await checkpointOffThread(ds, db.path, log);
+  }
   return ds;
+}
+
+async function checkpointOffThread(
+  ds: DataSource,
+  path: string,
+  log: (message: string) => void,
+): Promise<void> {
+  let checkpointer: WalCheckpointer;
+  try {
+    checkpointer = await startWalCheckpointer(ds, path, { error: log });
+  } catch (e) {
+    log(`WAL checkpointer not started (${e instanceof Error ? e.message : String(e)})`);
+    return;
+  }
+  const destroy = ds.destroy.bind(ds);
+  Object.defineProperty(ds, 'destroy', {
+    value: async () => {
+      await checkpointer.stop();
+      return destroy();
+    },
+    writable: true,
+  });
 }
