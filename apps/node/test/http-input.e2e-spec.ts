@@ -191,6 +191,28 @@ describe('HTTP input at the node: refused with the right status, nothing stored'
     expect(body.content['application/json'].schema.$ref).toBe('#/components/schemas/BulkCreateDto');
     const schema = doc.body.components.schemas.BulkCreateDto;
     expect(schema.properties.items.items.$ref).toBe('#/components/schemas/CreateIndicatorDto');
+    // The import-rows body as documented (ADR 0054): rows, shared defaults, file and report.
+    const rows = doc.body.components.schemas.ImportItemsDto;
+    expect(Object.keys(rows.properties).sort()).toEqual([
+      'defaults',
+      'dryRun',
+      'file',
+      'items',
+      'report',
+    ]);
+    const row = doc.body.components.schemas.ImportItemDto;
+    expect(row.required).toEqual(['ref', 'value']);
+    for (const k of [
+      'type',
+      'tlp',
+      'handling',
+      'confidence',
+      'categories',
+      'firstSeen',
+      'source',
+    ]) {
+      expect(row.properties).toHaveProperty(k);
+    }
   });
 
   it('no token → 401', async () => {

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -15,13 +15,8 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import {
-  CONTENT_CATEGORIES,
-  INDICATOR_TYPES,
-  RELIABILITY,
-  TLP_LEVELS,
-} from '../../../../libs/protocol/src/index.js';
-import { HandlingDto } from '../indicators/indicator.dto.js';
+import { INDICATOR_TYPES, RELIABILITY, TLP_LEVELS } from '../../../../libs/protocol/src/index.js';
+import { UpdateIndicatorDto } from '../indicators/indicator.dto.js';
 import { MAX_IMPORT_ITEMS } from './interop.service.js';
 
 const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -69,7 +64,16 @@ export class ImportQueryDto {
  * What the rows of one import request share, stated once (ADR 0054): a row takes each field it
  * does not carry from here. `ImportRowsPipe` applies the rules; these classes document them.
  */
-export class ImportDefaultsDto {
+export class ImportDefaultsDto extends PickType(UpdateIndicatorDto, [
+  'categories',
+  'confidence',
+  'validUntil',
+  'tlp',
+  'handling',
+  'reliability',
+  'accuracy',
+  'sharedNote',
+] as const) {
   @ApiPropertyOptional({ enum: INDICATOR_TYPES })
   @IsOptional()
   @IsIn(INDICATOR_TYPES)
@@ -77,31 +81,7 @@ export class ImportDefaultsDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(32) subtype?: string;
   @ApiPropertyOptional() @IsOptional() @IsIn(['bitcoin', 'ethereum']) chain?:
     'bitcoin' | 'ethereum';
-  @ApiPropertyOptional({ enum: CONTENT_CATEGORIES, isArray: true })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(6)
-  @IsIn(CONTENT_CATEGORIES, { each: true })
-  categories?: (typeof CONTENT_CATEGORIES)[number][];
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(100) confidence?: number;
-  @ApiPropertyOptional({ enum: TLP_LEVELS })
-  @IsOptional()
-  @IsIn(TLP_LEVELS)
-  tlp?: (typeof TLP_LEVELS)[number];
-  @ApiPropertyOptional({ type: HandlingDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => HandlingDto)
-  handling?: HandlingDto;
-  @ApiPropertyOptional({ enum: RELIABILITY })
-  @IsOptional()
-  @IsIn(RELIABILITY)
-  reliability?: (typeof RELIABILITY)[number];
-  @ApiPropertyOptional({ enum: [1, 2, 3, 4] }) @IsOptional() @IsIn([1, 2, 3, 4]) accuracy?:
-    1 | 2 | 3 | 4;
   @ApiPropertyOptional() @IsOptional() @Matches(RFC3339_MS) firstSeen?: string;
-  @ApiPropertyOptional() @IsOptional() @Matches(RFC3339_MS) validUntil?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(4000) sharedNote?: string;
 }
 
 /**
