@@ -13,6 +13,8 @@ export interface TaxiiRead {
   route: string;
   /** Objects (or manifest entries) returned. */
   objects: number;
+  /** Record versions the returned objects were derived from (node collections), each once. */
+  records?: string[];
 }
 
 /**
@@ -41,13 +43,17 @@ export function taxiiPurpose(account: TaxiiAccount, header: string | undefined):
   return header;
 }
 
-/** The log entry of a TAXII read: actor `taxii:<account>`, the purpose, the collection. */
+/**
+ * The log entry of a TAXII read: actor `taxii:<account>`, the purpose, the collection, and the
+ * record versions behind the objects returned when the source names them.
+ */
 export function taxiiConsultation(read: TaxiiRead, now = new Date()): AuditEvent {
   return {
     at: toRfc3339Ms(now),
     actor: `taxii:${read.account.replace(/[^A-Za-z0-9._-]/g, '_')}`,
     op: 'consultation',
     purpose: read.purpose,
+    ...(read.records && read.records.length > 0 ? { records: read.records } : {}),
     detail: { route: `taxii/${read.route}`, collection: read.collection, objects: read.objects },
   };
 }

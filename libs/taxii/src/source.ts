@@ -23,6 +23,11 @@ export interface TaxiiEntry {
   /** Opaque, totally ordered position of this entry in the collection (for `next`). */
   cursor: string;
   object: Record<string, unknown>;
+  /**
+   * The FedIntel record version this object was derived from (`origin/id@version`), when it comes
+   * from one: named in the audit entry of the read, never sent.
+   */
+  record?: string;
 }
 
 /** Filters of a GET on objects, manifest, an object or its versions (TAXII 2.1 §3.4). */

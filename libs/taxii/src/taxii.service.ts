@@ -249,6 +249,7 @@ export class TaxiiService {
         collection: c.id,
         route: read.route,
         objects: entries.length,
+        records: [...new Set(entries.flatMap((e) => (e.record === undefined ? [] : [e.record])))],
       });
     }
     const last = entries[entries.length - 1];

@@ -20,6 +20,7 @@ import type {
   TaxiiQuery,
   TaxiiSource,
 } from '../../../../libs/taxii/src/index.js';
+import { recordRef } from '../../../../libs/audit/src/index.js';
 import type { FederationContext } from '../federation/federation.context.js';
 import type { NodeStore, StoredIndicator } from '../persistence/node.store.js';
 import type { InteropService } from './interop.service.js';
@@ -120,6 +121,7 @@ export class NodeTaxiiSource implements TaxiiSource {
         dateAdded: s.updatedAt,
         cursor: `1|${s.updatedAt}|${s.origin}|${s.recordId}|${String(i).padStart(4, '0')}`,
         object: o,
+        record: recordRef(s.origin, s.recordId, s.version),
       });
     });
     return out;

@@ -385,12 +385,34 @@ describe('interop on a node: imports held for review, exports, TAXII', () => {
         .query({ op: 'consultation', actor: 'taxii:adnet' })
         .set('Authorization', auditor)
         .expect(200);
-      const reads = log.body.items as { purpose: string; detail: Record<string, unknown> }[];
+      const reads = log.body.items as {
+        purpose: string;
+        records?: string[];
+        detail: Record<string, unknown>;
+      }[];
       expect(reads.length).toBeGreaterThanOrEqual(2);
       expect(reads[0]).toMatchObject({
         purpose: 'analysis',
         detail: { route: 'taxii/objects', collection: ADS },
       });
+      // Each read names the record versions behind the objects it returned, and only those.
+      const served = await Promise.all(
+        ['ads-clear-confirmed.example', 'ads-green-confirmed.example'].map(async (value) => {
+          const found = await request(url)
+            .get('/api/v1/indicators')
+            .query({ type: 'domain', value })
+            .set('Authorization', analyst)
+            .set('X-Purpose', 'quality-review')
+            .expect(200);
+          const i = found.body.items[0] as { origin: string; id: string; version: number };
+          return `${i.origin}/${i.id}@${i.version}`;
+        }),
+      );
+      const named = reads.flatMap((r) => r.records ?? []);
+      for (const ref of served) expect(named).toContain(ref);
+      expect(named.every((ref) => served.includes(ref))).toBe(true);
+      // Pages of one object each: no entry names more than the one record it returned.
+      expect(reads.every((r) => (r.records ?? []).length <= 1)).toBe(true);
     });
 
     it('the collection carries the definitions its objects reference and validates as STIX', async () => {
