@@ -56,8 +56,14 @@ const byName = (all: Item[], kind: string, name: string) =>
   all.find((i) => i.kind === kind && i.metadata.name === name);
 
 /** The FEDINTEL_* variables the node's config class declares. */
+/** The variables the node's environment class declares, its own and those it shares with the hub. */
 function nodeEnvNames(): Set<string> {
-  const src = readFileSync(join(root, 'apps', 'node', 'src', 'config', 'node.config.ts'), 'utf8');
+  const src = [
+    join(root, 'apps', 'node', 'src', 'config', 'node.config.ts'),
+    join(root, 'libs', 'config', 'src', 'service-env.ts'),
+  ]
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
   return new Set([...src.matchAll(/^\s+(FEDINTEL_[A-Z0-9_]+)[!?]?:/gm)].map((m) => m[1] ?? ''));
 }
 
