@@ -3,3 +3,4 @@
 // rotated key files without a restart.
 export * from './federation.context.js';
 export * from './federation-files.js';
+export * from './receipts.js';

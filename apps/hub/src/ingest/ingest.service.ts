@@ -5,12 +5,12 @@ import {
   evaluateDisclosure,
   isProtocolError,
   openBundle,
-  signReceipt,
   toRfc3339Ms,
   type IndicatorRecord,
   type Receipt,
 } from '../../../../libs/protocol/src/index.js';
-import { HUB, subjectFor } from '../../../../libs/broker/src/index.js';
+import { HUB } from '../../../../libs/broker/src/index.js';
+import { sendReceipt } from '../../../../libs/federation/src/index.js';
 import type { InboundMessage } from '../../../../libs/transport/src/index.js';
 import { HUB_CLOCK, type Clock } from '../config/hub.config.js';
 import { FederationContext } from '../federation/federation.context.js';
@@ -205,17 +205,7 @@ export class IngestService {
     }
   }
 
-  private async sendReceipt(r: Receipt): Promise<void> {
-    try {
-      const jws = await signReceipt(r, this.federation.signingKey);
-      await this.publisher.publish(subjectFor(r.from, r.to, 'receipts'), Buffer.from(jws, 'utf8'), {
-        msgId: `receipt.${r.from}.${r.to}.${r.seq}`,
-      });
-    } catch (e) {
-      // The records are stored; a lost receipt shows up in reconciliation, not as data loss.
-      this.log.warn(
-        `receipt to ${r.to} for #${r.seq} not sent: ${e instanceof Error ? e.message : String(e)}`,
-      );
-    }
+  private sendReceipt(r: Receipt): Promise<void> {
+    return sendReceipt(r, this.federation.signingKey, this.publisher, (m) => this.log.warn(m));
   }
 }

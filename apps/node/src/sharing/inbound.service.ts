@@ -5,11 +5,10 @@ import {
   isProtocolError,
   openBundle,
   openReceipt,
-  signReceipt,
   toRfc3339Ms,
   type Receipt,
 } from '../../../../libs/protocol/src/index.js';
-import { subjectFor } from '../../../../libs/broker/src/index.js';
+import { sendReceipt } from '../../../../libs/federation/src/index.js';
 import type { InboundMessage } from '../../../../libs/transport/src/index.js';
 import { FederationContext } from '../federation/federation.context.js';
 import { NodeStore, type ReceivedRecord } from '../persistence/node.store.js';
@@ -182,18 +181,8 @@ export class InboundService {
     }
   }
 
-  private async sendReceipt(r: Receipt): Promise<void> {
-    try {
-      const jws = await signReceipt(r, this.federation.signingKey);
-      await this.publisher.publish(subjectFor(r.from, r.to, 'receipts'), Buffer.from(jws, 'utf8'), {
-        msgId: `receipt.${r.from}.${r.to}.${r.seq}`,
-      });
-    } catch (e) {
-      // The records are stored; a lost receipt shows up in reconciliation, not as data loss.
-      this.log.warn(
-        `receipt to ${r.to} for #${r.seq} not sent: ${e instanceof Error ? e.message : String(e)}`,
-      );
-    }
+  private sendReceipt(r: Receipt): Promise<void> {
+    return sendReceipt(r, this.federation.signingKey, this.publisher, (m) => this.log.warn(m));
   }
 
   /** A partner's signed receipt for one of our bundles. */
