@@ -79,20 +79,10 @@ describe('import-rows wire format', () => {
     };
     const out = pipe.transform({ items: [item] });
     expect(out.report).toBe('all');
-    expect(out.candidates[0]).toEqual({
-      ref: 'r1',
-      type: 'domain',
-      value: 'x.example',
-      categories: [],
-      confidence: 10,
-      tlp: 'CLEAR',
-      handling: { code: 'H0' },
-      reliability: 'X',
-      accuracy: 3,
-      local: { sources: ['misc'] },
-    });
-    // Without source or file, the ref is the source.
+    // Every field as given; the source moves into the local fields.
     const { source: _s, ...bare } = item;
+    expect(out.candidates[0]).toEqual({ ...bare, local: { sources: ['misc'] } });
+    // Without source or file, the ref is the source.
     expect(pipe.transform({ items: [bare] }).candidates[0]!.local).toEqual({ sources: ['r1'] });
   });
 

@@ -147,7 +147,8 @@ export async function startWalCheckpointer(
       });
       worker.postMessage('stop');
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, 5000).unref());
-      await Promise.race([acknowledged.then(() => worker.terminate()), done, timeout]);
+      // The worker's last pass is done (or it is gone, or it hangs): end it either way.
+      await Promise.race([acknowledged, done, timeout]);
       await worker.terminate();
     },
   };
