@@ -7,6 +7,7 @@ export * from './keys.js';
 export * from './jws.js';
 export * from './normalize.js';
 export * from './record.js';
+export * from './record-batch.js';
 export * from './ids.js';
 export * from './jwe.js';
 export * from './directory.js';

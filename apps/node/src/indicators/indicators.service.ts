@@ -4,6 +4,7 @@ import {
   evaluateDisclosure,
   normalizeIndicator,
   parseRecord,
+  RecordBatch,
   parseStrictJson,
   resolveAddressees,
   toRfc3339Ms,
@@ -86,6 +87,15 @@ interface Plan {
 const NONE: ReadonlyMap<string, string> = new Map();
 
 // Inputs may be DTO class instances; the record is built from plain objects only.
+function normalizeOf(input: IndicatorInput): NormalizedIndicator {
+  return normalizeIndicator({
+    type: input.type,
+    value: input.value,
+    subtype: input.subtype,
+    chain: input.chain,
+  });
+}
+
 function plainHandling(h: Handling): Handling {
   return h.conditions === undefined ? { code: h.code } : { code: h.code, conditions: h.conditions };
 }
@@ -135,13 +145,19 @@ export class IndicatorsService {
     input: IndicatorInput,
     base: { id: string; version: number; status: 'active' | 'retracted' },
     clock: Clock,
-    norm: NormalizedIndicator = normalizeIndicator({
-      type: input.type,
-      value: input.value,
-      subtype: input.subtype,
-      chain: input.chain,
-    }),
+    norm: NormalizedIndicator = normalizeOf(input),
   ): IndicatorRecord {
+    // The value, subtype and chain are normalizeIndicator's output (here or the caller's).
+    return parseRecord(this.candidate(input, base, clock, norm), { normalized: norm });
+  }
+
+  /** The unvalidated record of an input, for parseRecord or a RecordBatch. */
+  private candidate(
+    input: IndicatorInput,
+    base: { id: string; version: number; status: 'active' | 'retracted' },
+    clock: Clock,
+    norm: NormalizedIndicator,
+  ): Record<string, unknown> {
     const nowText = clock.nowText;
     const candidate: Record<string, unknown> = {
       id: base.id,
@@ -171,8 +187,7 @@ export class IndicatorsService {
     if (norm.chain !== undefined) candidate.chain = norm.chain;
     if (input.reviewBy !== undefined) candidate.reviewBy = input.reviewBy;
     if (input.sharedNote !== undefined) candidate.sharedNote = input.sharedNote;
-    // The value, subtype and chain are normalizeIndicator's output (here or the caller's).
-    return parseRecord(candidate, { normalized: norm });
+    return candidate;
   }
 
   /**
@@ -308,16 +323,18 @@ export class IndicatorsService {
     const errors: { index: number; code: string; message: string }[] = [];
     const clock = this.clock(now);
     const ms = now.getTime();
+    // Inputs of one request mostly share all but their value: each shape is validated once
+    // (ADR 0057).
+    const batch = new RecordBatch(canonicalRecordText);
     for (let index = 0; index < inputs.length; index++) {
       const input = inputs[index]!;
       try {
-        const record = this.buildRecord(
-          input,
-          { id: uuidv7(ms), version: 1, status: 'active' },
-          clock,
-          opts.normalized?.[index],
+        const norm = opts.normalized?.[index] ?? normalizeOf(input);
+        const first = { id: uuidv7(ms), version: 1, status: 'active' } as const;
+        const { record, text: recordText } = batch.build(
+          this.candidate(input, first, clock, norm),
+          norm,
         );
-        const recordText = canonicalRecordText(record);
         const { outbox } = this.planRecipients(record, recordText, now, NONE, NONE);
         items.push({
           record,
