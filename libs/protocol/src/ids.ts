@@ -23,7 +23,8 @@ export function uuidv7(nowMs: number): string {
     randomFillSync(POOL);
     poolOffset = 0;
   }
-  const b = Buffer.from(POOL.subarray(poolOffset, poolOffset + 16));
+  // Read the random bytes in place and write the text directly: no Buffer per id.
+  const o = poolOffset;
   poolOffset += 16;
   let ms = Math.max(nowMs, lastMs); // never go back when the clock does
   if (ms === lastMs) {
@@ -31,19 +32,43 @@ export function uuidv7(nowMs: number): string {
     if (counter > 0xfff) {
       // 4,096 ids in one millisecond: borrow the next millisecond (ids stay ordered and unique).
       ms++;
-      counter = b.readUInt16BE(6) & 0x7ff;
+      counter = ((POOL[o + 6]! << 8) | POOL[o + 7]!) & 0x7ff;
     }
   } else {
-    counter = b.readUInt16BE(6) & 0x7ff; // random start, top bit clear: room to count up
+    counter = ((POOL[o + 6]! << 8) | POOL[o + 7]!) & 0x7ff; // random start, top bit clear: room to count up
   }
   lastMs = ms;
-  b.writeUIntBE(ms, 0, 6);
-  b[6] = 0x70 | (counter >> 8);
-  b[7] = counter & 0xff;
-  b[8] = 0x80 | ((b[8] ?? 0) & 0x3f); // RFC 9562 variant
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  const hi = Math.floor(ms / 0x1000000); // the top 24 of the 48 bits
+  const lo = ms % 0x1000000;
+  const b = POOL;
+  return (
+    HEX[(hi >>> 16) & 0xff]! +
+    HEX[(hi >>> 8) & 0xff]! +
+    HEX[hi & 0xff]! +
+    HEX[(lo >>> 16) & 0xff]! +
+    '-' +
+    HEX[(lo >>> 8) & 0xff]! +
+    HEX[lo & 0xff]! +
+    '-' +
+    HEX[0x70 | (counter >> 8)]! +
+    HEX[counter & 0xff]! +
+    '-' +
+    HEX[0x80 | (b[o + 8]! & 0x3f)]! + // RFC 9562 variant
+    HEX[b[o + 9]!]! +
+    '-' +
+    HEX[b[o + 10]!]! +
+    HEX[b[o + 11]!]! +
+    HEX[b[o + 12]!]! +
+    HEX[b[o + 13]!]! +
+    HEX[b[o + 14]!]! +
+    HEX[b[o + 15]!]!
+  );
 }
+
+/** Two lower-case hex digits per byte value. */
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) =>
+  i.toString(16).padStart(2, '0'),
+);
 
 /** The Unix milliseconds in a UUIDv7, or null when `id` is not a version 7 UUID. */
 export function uuidv7Time(id: string): number | null {

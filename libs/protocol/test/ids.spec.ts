@@ -9,6 +9,17 @@ describe('uuidv7', () => {
     expect(uuidv7Time(id)).toBe(at + 10_000_000);
   });
 
+  it('draws the last 62 bits at random for every id', () => {
+    const ms = Date.UTC(2026, 10, 29) + 30_000_000;
+    const ids = Array.from({ length: 2000 }, () => uuidv7(ms));
+    const tails = new Set(ids.map((id) => id.slice(19)));
+    expect(tails.size).toBe(ids.length);
+    // Every hex digit of the random node part shows up, in each position.
+    for (let pos = 24; pos < 36; pos++) {
+      expect(new Set(ids.map((id) => id[pos])).size).toBe(16);
+    }
+  });
+
   it('sorts in creation order, also many in one millisecond and when the clock goes back', () => {
     const ms = Date.UTC(2026, 10, 29) + 20_000_000;
     const ids: string[] = [];

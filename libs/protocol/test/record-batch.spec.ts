@@ -214,7 +214,7 @@ describe('RecordBatch', () => {
   it('shares frozen parts between records of one shape, and never the caller’s objects', () => {
     const n = normalizeIndicator({ type: 'domain', value: 'toki.example' });
     const { c } = candidate(0, rng(3));
-    const first = { ...c, type: 'domain', value: n.value, categories: ['webtoon'] };
+    const first: Candidate = { ...c, type: 'domain', value: n.value, categories: ['webtoon'] };
     delete first.subtype;
     delete first.chain;
     const batch = new RecordBatch();
@@ -237,7 +237,7 @@ describe('RecordBatch', () => {
     const batch = new RecordBatch();
     const { c } = candidate(0, rng(5));
     const n1 = normalizeIndicator({ type: 'operator-alias', subtype: 'handle', value: 'toki' });
-    const base = { ...c, type: 'operator-alias', subtype: 'handle', value: n1.value };
+    const base: Candidate = { ...c, type: 'operator-alias', subtype: 'handle', value: n1.value };
     delete base.chain;
     batch.build(base, n1);
     const odd = { ...base, id: id(8), value };

@@ -87,6 +87,13 @@ interface Plan {
 const NONE: ReadonlyMap<string, string> = new Map();
 
 // Inputs may be DTO class instances; the record is built from plain objects only.
+/** A copy without repeats, in first-seen order (no Set for the one- or two-item lists). */
+function distinct<T>(xs: readonly T[]): T[] {
+  const out: T[] = [];
+  for (const x of xs) if (!out.includes(x)) out.push(x);
+  return out;
+}
+
 function normalizeOf(input: IndicatorInput): NormalizedIndicator {
   return normalizeIndicator({
     type: input.type,
@@ -166,7 +173,7 @@ export class IndicatorsService {
       status: base.status,
       type: input.type,
       value: norm.value,
-      categories: [...new Set(input.categories)],
+      categories: distinct(input.categories),
       confidence: input.confidence,
       firstSeen: input.firstSeen ?? nowText,
       lastSeen: input.lastSeen ?? input.firstSeen ?? nowText,
@@ -175,7 +182,7 @@ export class IndicatorsService {
       handling: plainHandling(input.handling),
       reliability: input.reliability,
       accuracy: input.accuracy,
-      scope: { addressees: [...new Set(input.scope.addressees)] },
+      scope: { addressees: distinct(input.scope.addressees) },
       relations: (input.relations ?? []).map((r) => ({
         type: r.type,
         target: r.target,
@@ -221,6 +228,11 @@ export class IndicatorsService {
     const directory = this.federation.directory;
     const outbox: OutboxProjection[] = [];
     const outcomes: SharingOutcome[] = [];
+    // Kept at this node only (every import until an analyst widens it): nobody to plan for.
+    const only = record.scope.addressees;
+    if (previous.size === 0 && only.length === 1 && only[0] === this.federation.memberId) {
+      return { outbox, outcomes };
+    }
     const withdrawn = (r: string): boolean => {
       const text = lastSent.get(r);
       return (
