@@ -41,34 +41,30 @@ export function uuidv7(nowMs: number): string {
   const hi = Math.floor(ms / 0x1000000); // the top 24 of the 48 bits
   const lo = ms % 0x1000000;
   const b = POOL;
-  return (
-    HEX[(hi >>> 16) & 0xff]! +
-    HEX[(hi >>> 8) & 0xff]! +
-    HEX[hi & 0xff]! +
-    HEX[(lo >>> 16) & 0xff]! +
-    '-' +
-    HEX[(lo >>> 8) & 0xff]! +
-    HEX[lo & 0xff]! +
-    '-' +
-    HEX[0x70 | (counter >> 8)]! +
-    HEX[counter & 0xff]! +
-    '-' +
-    HEX[0x80 | (b[o + 8]! & 0x3f)]! + // RFC 9562 variant
-    HEX[b[o + 9]!]! +
-    '-' +
-    HEX[b[o + 10]!]! +
-    HEX[b[o + 11]!]! +
-    HEX[b[o + 12]!]! +
-    HEX[b[o + 13]!]! +
-    HEX[b[o + 14]!]! +
-    HEX[b[o + 15]!]!
-  );
+  const t = TEXT;
+  hex(t, 0, (hi >>> 16) & 0xff);
+  hex(t, 2, (hi >>> 8) & 0xff);
+  hex(t, 4, hi & 0xff);
+  hex(t, 6, (lo >>> 16) & 0xff);
+  hex(t, 9, (lo >>> 8) & 0xff);
+  hex(t, 11, lo & 0xff);
+  hex(t, 14, 0x70 | (counter >> 8));
+  hex(t, 16, counter & 0xff);
+  hex(t, 19, 0x80 | (b[o + 8]! & 0x3f)); // RFC 9562 variant
+  hex(t, 21, b[o + 9]!);
+  for (let i = 10; i < 16; i++) hex(t, 24 + 2 * (i - 10), b[o + i]!);
+  // One flat string per id (concatenation would build a rope of twenty pieces first).
+  return t.toString('latin1', 0, 36);
 }
 
-/** Two lower-case hex digits per byte value. */
-const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) =>
-  i.toString(16).padStart(2, '0'),
-);
+/** The text of the id being written: `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`. */
+const TEXT = Buffer.from('00000000-0000-0000-0000-000000000000', 'latin1');
+const DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+function hex(t: Buffer, at: number, byte: number): void {
+  t[at] = DIGITS[byte >>> 4]!;
+  t[at + 1] = DIGITS[byte & 0xf]!;
+}
 
 /** The Unix milliseconds in a UUIDv7, or null when `id` is not a version 7 UUID. */
 export function uuidv7Time(id: string): number | null {

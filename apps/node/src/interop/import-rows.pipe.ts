@@ -151,8 +151,14 @@ export class ImportRowsPipe implements PipeTransform<unknown, ImportRows> {
       for (const k in it) if (!ITEM_KEYS.has(k)) fail(`${p}.${k}`, 'is not allowed');
       if (!str(it.ref, 200)) fail(`${p}.ref`, 'must be a string of at most 200 characters');
       if (!str(it.value, 2048)) fail(`${p}.value`, 'must be a string of at most 2048 characters');
-      for (const [k, ok, why, required] of CHECKS) {
+      // Indexed, not destructured: destructuring allocates an iterator per check and row.
+      for (let j = 0; j < CHECKS.length; j++) {
+        const check = CHECKS[j]!;
+        const k = check[0];
         const own = it[k];
+        const ok = check[1];
+        const why = check[2];
+        const required = check[3];
         if (own !== undefined) {
           if (!ok(own)) fail(`${p}.${k}`, why);
         } else if (required && d[k] === undefined) {
