@@ -155,6 +155,52 @@ describe.each(databases)('NodeStore on %s', (_name, config) => {
     expect((await store.history('kr', ids[1]!)).map((h) => h.version)).toEqual([1, 2]);
   });
 
+  it('keeps the text of an own version 1 once, in indicator, until a version 2 copies it to its row; undoing 0006 fills it in', async () => {
+    const table = (t: string) => (db.kind === 'postgres' ? `"${db.schema}".${t}` : t);
+    const rowText = async (id: string, version: number): Promise<string> => {
+      const rows: { record_text: string }[] = await ds.query(
+        `SELECT record_text FROM ${table('indicator_version')} WHERE origin = 'kr' AND record_id = '${id}' AND version = ${version}`,
+      );
+      return rows[0]!.record_text;
+    };
+    const ids = [uuidv7(Date.now()), uuidv7(Date.now()), uuidv7(Date.now())];
+    const v1 = ids.map((id, i) => own(id, 1, `once-${i}.example`));
+    await store.saveOwnVersions(v1);
+    for (const [i, id] of ids.entries()) {
+      expect(await rowText(id, 1)).toBe('');
+      expect((await store.getCurrent('kr', id))?.recordText).toBe(v1[i]!.recordText);
+      expect((await store.history('kr', id)).map((h) => h.recordText)).toEqual([v1[i]!.recordText]);
+    }
+    // A version 2 of the first record: its version 1 row gets its own text, version 2 keeps its.
+    const v2 = own(ids[0]!, 2, 'once-0.example');
+    await store.saveOwnVersions([v2]);
+    expect(await rowText(ids[0]!, 1)).toBe(v1[0]!.recordText);
+    expect(await rowText(ids[0]!, 2)).toBe(v2.recordText);
+    expect((await store.history('kr', ids[0]!)).map((h) => h.recordText)).toEqual([
+      v1[0]!.recordText,
+      v2.recordText,
+    ]);
+    // The same through the single-record path (saveOwnVersion), for a version 2 and a 3.
+    const v2b = own(ids[1]!, 2, 'once-1.example');
+    await store.saveOwnVersion(v2b);
+    const v3b = own(ids[1]!, 3, 'once-1.example');
+    await store.saveOwnVersion(v3b);
+    expect((await store.history('kr', ids[1]!)).map((h) => h.recordText)).toEqual([
+      v1[1]!.recordText,
+      v2b.recordText,
+      v3b.recordText,
+    ]);
+    // An earlier release reads version texts from their rows only: down() fills in every ''.
+    expect(ds.migrations[ds.migrations.length - 1]!.name).toMatch(/^OwnFirstVersionTextOnce/);
+    await ds.undoLastMigration({ transaction: 'all' });
+    expect(await rowText(ids[2]!, 1)).toBe(v1[2]!.recordText);
+    const blank: { n: number | string }[] = await ds.query(
+      `SELECT COUNT(*) AS n FROM ${table('indicator_version')} WHERE record_text = ''`,
+    );
+    expect(Number(blank[0]!.n)).toBe(0);
+    await ds.runMigrations({ transaction: 'all' });
+  });
+
   it('saveOwnVersions stores nothing of a batch when one row fails', async () => {
     const ids = [uuidv7(Date.now()), uuidv7(Date.now())];
     const bad = own(ids[1]!, 1, 'own-bad.example', [{ addressee: 'vn', agreementId: 'ag-vn' }]);
@@ -326,9 +372,12 @@ describe.each(databases)('NodeStore on %s', (_name, config) => {
     bad.proof.path[0] = bad.proof.path[1]!;
     await expect(verifyRecordProof(bad.text, bad.proof, resolve)).rejects.toThrow();
 
-    // The earlier release stored whole proofs: down() writes them back.
-    const last = ds.migrations[ds.migrations.length - 1]!;
-    expect(last.name).toMatch(/^ExchangeStorage/);
+    // The earlier release stored whole proofs: down() writes them back (0006 is undone first).
+    expect(ds.migrations.map((m) => m.name).slice(-2)).toEqual([
+      expect.stringMatching(/^ExchangeStorage/),
+      expect.stringMatching(/^OwnFirstVersionTextOnce/),
+    ]);
+    await ds.undoLastMigration({ transaction: 'all' });
     // ...once no bundle is pending: the earlier release would re-send a pending bundle from a
     // stored payload that this release does not keep.
     const pending = await store.unsentBundles(100);

@@ -7,6 +7,7 @@ import { OutboxPendingIndex1764350000000 } from './migrations/0002-outbox-pendin
 import { Audit1764400000000 } from './migrations/0003-audit.js';
 import { Feed1764450000000 } from './migrations/0004-feed.js';
 import { ExchangeStorage1764500000000 } from './migrations/0005-exchange-storage.js';
+import { OwnFirstVersionTextOnce1764550000000 } from './migrations/0006-own-first-version-text-once.js';
 
 const NODE_SCHEMA = {
   entities: NODE_ENTITIES,
@@ -16,6 +17,7 @@ const NODE_SCHEMA = {
     Audit1764400000000,
     Feed1764450000000,
     ExchangeStorage1764500000000,
+    OwnFirstVersionTextOnce1764550000000,
   ],
 };
 

@@ -117,6 +117,21 @@ interface SqliteHandle {
 
 const MAX_DEAD_LETTER_BYTES = 1024 * 1024;
 
+/**
+ * Own version 1 keeps its text once, in `indicator`, while it is the current version: its
+ * `indicator_version` row holds '' (never a record text). The next version's write first copies
+ * the text into that row, with this statement (ADR 0058). The copy fails (NOT NULL) rather than
+ * write nothing if `indicator` no longer holds version 1.
+ */
+const FILL_FIRST_VERSION_TEXT = `UPDATE indicator_version SET record_text = (SELECT i.record_text
+    FROM indicator i WHERE i.origin = ? AND i.record_id = ? AND i.version = 1)
+  WHERE origin = ? AND record_id = ? AND version = 1 AND record_text = ''`;
+
+/** What an own version's `indicator_version` row stores as its text. */
+function ownVersionText(p: OwnVersion): string {
+  return p.record.version === 1 ? '' : p.recordText;
+}
+
 function catList(categories: readonly string[]): string {
   return `,${categories.join(',')},`;
 }
@@ -132,7 +147,7 @@ export class NodeStore {
   private readonly seqFloors = new Map<string, bigint>();
   /** SQLite statements of saveOwnVersions, prepared on first use. */
   private ownStatements?: Record<
-    'version' | 'current' | 'outbox',
+    'fill' | 'version' | 'current' | 'outbox',
     ReturnType<SqliteHandle['prepare']>
   >;
 
@@ -260,13 +275,23 @@ export class NodeStore {
         await audit?.(m);
         return;
       }
+      for (const p of items) {
+        if (p.record.version > 1) {
+          await this.exec(m, FILL_FIRST_VERSION_TEXT, [
+            p.record.origin,
+            p.record.id,
+            p.record.origin,
+            p.record.id,
+          ]);
+        }
+      }
       await this.insertVersions(
         m,
         items.map((p) => ({
           origin: p.record.origin,
           recordId: p.record.id,
           version: p.record.version,
-          text: p.recordText,
+          text: ownVersionText(p),
           proofJson: null,
           receivedFrom: null,
           at: p.now,
@@ -306,6 +331,7 @@ export class NodeStore {
     // TypeORM's transaction runs on this same connection; never write outside of it.
     if (!db.inTransaction) throw new Error('saveOwnVersions: no open SQLite transaction');
     const s = (this.ownStatements ??= {
+      fill: db.prepare(FILL_FIRST_VERSION_TEXT),
       version: db.prepare(
         `INSERT INTO indicator_version (origin, record_id, version, record_text, proof_json,
            received_from, recorded_at, actor) VALUES (?,?,?,?,NULL,NULL,?,?)
@@ -330,7 +356,8 @@ export class NodeStore {
     });
     for (const p of items) {
       const r = p.record;
-      s.version.run(r.origin, r.id, r.version, p.recordText, p.now, p.actor);
+      if (r.version > 1) s.fill.run(r.origin, r.id, r.origin, r.id);
+      s.version.run(r.origin, r.id, r.version, ownVersionText(p), p.now, p.actor);
       s.current.run(
         r.origin,
         r.id,
@@ -395,7 +422,7 @@ export class NodeStore {
         origin: r.origin,
         recordId: r.recordId,
         version: r.version,
-        recordText: r.recordText,
+        recordText: r.recordText === '' ? await this.currentFirstText(r) : r.recordText,
         proofJson: await this.fullProof(r.proofJson, r.receivedFrom),
         receivedFrom: r.receivedFrom,
         recordedAt: r.recordedAt,
@@ -403,6 +430,17 @@ export class NodeStore {
       });
     }
     return out;
+  }
+
+  /** The text of an own version 1 stored once, in `indicator` (ADR 0058). */
+  private async currentFirstText(v: IndicatorVersionRow): Promise<string> {
+    const current = await this.getCurrent(v.origin, v.recordId);
+    if (v.version !== 1 || current?.version !== 1) {
+      throw new Error(
+        `indicator_version ${v.origin}/${v.recordId}@${v.version} has no text and is not the current version 1`,
+      );
+    }
+    return current.recordText;
   }
 
   /**
