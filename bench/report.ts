@@ -102,3 +102,14 @@ export function updateDocs(result: Result, m: Machine, docPath?: string): string
   writeFileSync(file, next);
   return file;
 }
+
+/**
+ * Formats a Markdown file with the repository's Prettier settings, so that a benchmark run leaves
+ * docs/benchmarks.md as `npm run check` wants it (the generated tables are not aligned).
+ */
+export async function formatMarkdown(file: string): Promise<void> {
+  const prettier = await import('prettier');
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(file, await prettier.format(text, { ...options, filepath: file }));
+}

@@ -10,7 +10,7 @@ import { runLatency } from './latency.js';
 import { runImport } from './import.js';
 import { table, type Result, type ScenarioOptions } from './measure.js';
 import { runProtocol } from './protocol.js';
-import { machine, updateDocs, writeResult } from './report.js';
+import { formatMarkdown, machine, updateDocs, writeResult } from './report.js';
 
 /**
  * Every scenario by name, in the order `npm run bench` runs them. A new scenario is one line
@@ -71,7 +71,11 @@ async function main(): Promise<void> {
     console.log(table(result.figures));
     for (const g of result.goals) console.log(`goal: ${g}`);
     console.log(`result: ${writeResult(result, { machine: m })}`);
-    if (args.docs) console.log(`docs: ${updateDocs(result, m)}`);
+    if (args.docs) {
+      const doc = updateDocs(result, m);
+      await formatMarkdown(doc);
+      console.log(`docs: ${doc}`);
+    }
   }
 }
 
