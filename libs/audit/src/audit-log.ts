@@ -31,6 +31,9 @@ import type { ConsistencyClaim } from './witness.js';
  */
 export type AuditHook = (m: EntityManager) => Promise<void>;
 
+/** What an audit entry accepts as `partner` (libs/audit entry.ts checks the same). */
+const PARTNER = /^[a-z][a-z0-9-]{0,31}$/;
+
 /** The events of an operation, or a function that reads what it needs in the transaction. */
 export type AuditEvents = readonly AuditEvent[] | ((m: EntityManager) => Promise<AuditEvent[]>);
 
@@ -106,6 +109,23 @@ export class AuditLog {
     this.frontier = Frontier.fromReader(new MapReader(nodes), size);
     const retention = await this.store.getState('retention');
     this.start = retention ? (JSON.parse(retention) as { start: number }).start : 0;
+  }
+
+  /**
+   * The entry of a whole message refused (bad signature, replay, misaddressed...), with its
+   * code. `origin` comes from the subject, so it is named as partner only when it is a member id.
+   */
+  rejectedMessageEvents(origin: string | null, code: string, now: Date): AuditEvent[] {
+    const partner = origin && PARTNER.test(origin) ? origin : undefined;
+    return [
+      {
+        at: toRfc3339Ms(now),
+        actor: partner ?? 'unknown',
+        op: 'rejection',
+        ...(partner ? { partner } : {}),
+        reason: /^[A-Za-z0-9_.:-]{1,64}$/.test(code) ? code : 'INVALID',
+      },
+    ];
   }
 
   get logId(): string {

@@ -4,3 +4,4 @@
 export * from './federation.context.js';
 export * from './federation-files.js';
 export * from './receipts.js';
+export * from './inbound.js';

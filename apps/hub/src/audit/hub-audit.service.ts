@@ -179,20 +179,6 @@ export class HubAuditService
     return out;
   }
 
-  /** A whole message refused (signature, replay, misaddressed...), with its code. */
-  rejectedMessageEvents(origin: string | null, code: string, now: Date): AuditEvent[] {
-    const partner = origin && MEMBER.test(origin) ? origin : undefined;
-    return [
-      {
-        at: toRfc3339Ms(now),
-        actor: partner ?? 'unknown',
-        op: 'rejection',
-        ...(partner ? { partner } : {}),
-        reason: /^[A-Za-z0-9_.:-]{1,64}$/.test(code) ? code : 'INVALID',
-      },
-    ];
-  }
-
   // ---- aggregation ---------------------------------------------------------------------------
 
   /**

@@ -1,16 +1,22 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
-  ProtocolError,
   decryptFor,
-  evaluateDisclosure,
-  isProtocolError,
   openBundle,
   toRfc3339Ms,
   type IndicatorRecord,
   type Receipt,
 } from '../../../../libs/protocol/src/index.js';
 import { HUB } from '../../../../libs/broker/src/index.js';
-import { sendReceipt } from '../../../../libs/federation/src/index.js';
+import {
+  MAX_INBOUND_BYTES,
+  checkArrival,
+  checkInboundSize,
+  deadLetterMessage,
+  recordRefusal,
+  refusedRecordLetter,
+  sendReceipt,
+  type InboundOutcome,
+} from '../../../../libs/federation/src/index.js';
 import type { InboundMessage } from '../../../../libs/transport/src/index.js';
 import { HUB_CLOCK, type Clock } from '../config/hub.config.js';
 import { FederationContext } from '../federation/federation.context.js';
@@ -19,14 +25,6 @@ import { HubAuditService } from '../audit/hub-audit.service.js';
 import { FEDERATION_PUBLISHER, type FederationPublisher } from './publisher.js';
 
 /** Largest inbound message accepted (bytes); larger ones are dead-lettered unread. */
-export const MAX_INBOUND_BYTES = 16 * 1024 * 1024;
-
-export interface IngestOutcome {
-  status: 'stored' | 'duplicate' | 'dead-lettered';
-  accepted: number;
-  rejected: number;
-  code?: string;
-}
 
 /**
  * Hub ingest: every check a receiving node makes (decryption with the hub key, signature against
@@ -54,20 +52,15 @@ export class IngestService {
     this.listeners.push(listener);
   }
 
-  receiveBundle(msg: InboundMessage): Promise<IngestOutcome> {
+  receiveBundle(msg: InboundMessage): Promise<InboundOutcome> {
     // Replay checks, version checks and the write form one unit against the aggregation pass.
     return this.store.exclusive(() => this.receiveUnlocked(msg));
   }
 
-  private async receiveUnlocked(msg: InboundMessage): Promise<IngestOutcome> {
+  private async receiveUnlocked(msg: InboundMessage): Promise<InboundOutcome> {
     const now = this.clock();
     try {
-      if (msg.data.length > MAX_INBOUND_BYTES) {
-        throw new ProtocolError(
-          'JSON_TOO_LARGE',
-          `message of ${msg.data.length} bytes exceeds ${MAX_INBOUND_BYTES}`,
-        );
-      }
+      checkInboundSize(msg);
       const plain = await decryptFor(
         Buffer.from(msg.data).toString('utf8'),
         this.federation.encryptionKey,
@@ -78,26 +71,9 @@ export class IngestService {
         { expectedAddressee: [HUB, 'all'], maxBytes: MAX_INBOUND_BYTES, withProofs: true },
       );
       const { header } = opened;
-      if (header.origin !== msg.origin) {
-        throw new ProtocolError(
-          'MISADDRESSED',
-          `bundle signed by ${header.origin} arrived on the subject of ${msg.origin || '?'}`,
-        );
-      }
-      const seq = BigInt(header.seq);
-      const known = await this.store.findInboundBundle(header.origin, seq);
-      if (known) {
-        if (known.root === header.root && msg.redelivered) {
-          return { status: 'duplicate', accepted: 0, rejected: 0 };
-        }
-        throw new ProtocolError(
-          'REPLAY',
-          `bundle ${header.origin}#${header.seq} was already accepted${known.root === header.root ? '' : ' with another root'}`,
-        );
-      }
-      const last = await this.store.lastInboundSeq(header.origin);
-      const gap = seq > last + 1n ? { from: last + 1n, to: seq - 1n } : null;
-      if (gap) this.log.warn(`sequence gap from ${header.origin}: ${gap.from}..${gap.to} missing`);
+      const arrival = await checkArrival(header, msg, this.store, (m) => this.log.warn(m));
+      if (arrival.duplicate) return { status: 'duplicate', accepted: 0, rejected: 0 };
+      const { seq, gap } = arrival;
 
       const stored = await this.store.currentVersions(
         header.origin,
@@ -107,42 +83,21 @@ export class IngestService {
       const rejected: { index: number; code: string }[] = [];
       const rejectedRecords: { record: IndicatorRecord; code: string }[] = [];
       const receivedAt = toRfc3339Ms(now);
-      const nowMs = now.getTime();
+      const to = { directory: this.federation.directory, recipient: HUB, now };
       const proofs = opened.proofs ?? [];
       for (const [index, record] of opened.records.entries()) {
         const text = opened.recordTexts[index] ?? '';
-        let code: string | undefined;
-        let detail = '';
         const have = stored.get(record.id);
-        if (have !== undefined && have >= record.version) {
-          code = 'STALE_VERSION';
-          detail = `the hub holds v${have}`;
-        } else if (record.status === 'active') {
-          if (Date.parse(record.validUntil) <= nowMs) code = 'EXPIRED';
-          else {
-            const d = evaluateDisclosure({
-              record,
-              directory: this.federation.directory,
-              recipient: HUB,
-              now,
-            });
-            if (!d.allowed) {
-              code = 'SCOPE_DENIED';
-              detail = `${d.reason}: ${d.detail}`;
-            }
-          }
-        }
-        if (code) {
-          rejected.push({ index, code });
-          rejectedRecords.push({ record, code });
-          await this.store.addDeadLetter({
-            subject: msg.subject,
-            origin: header.origin,
-            code,
-            detail: `record ${record.id} v${record.version} (index ${index} of bundle #${header.seq})${detail ? `: ${detail}` : ''}`,
-            data: Buffer.from(text, 'utf8'),
-            receivedAt,
-          });
+        const refusal =
+          have !== undefined && have >= record.version
+            ? { code: 'STALE_VERSION', detail: `the hub holds v${have}` }
+            : recordRefusal(record, to);
+        if (refusal) {
+          rejected.push({ index, code: refusal.code });
+          rejectedRecords.push({ record, code: refusal.code });
+          await this.store.addDeadLetter(
+            refusedRecordLetter(msg, header, index, { record, text, ...refusal }, receivedAt),
+          );
         } else {
           accepted.push({ record, text, proofJson: JSON.stringify(proofs[index] ?? null) });
           stored.set(record.id, record.version);
@@ -185,23 +140,12 @@ export class IngestService {
       });
       return { status: 'stored', accepted: accepted.length, rejected: rejected.length };
     } catch (e) {
-      if (!isProtocolError(e)) throw e; // transient (database, broker): redeliver
-      const rejection = this.audit.rejectedMessageEvents(msg.origin || null, e.code, now);
-      await this.audit.within(rejection, (hook) =>
-        this.store.addDeadLetter(
-          {
-            subject: msg.subject,
-            origin: msg.origin || null,
-            code: e.code,
-            detail: e.message,
-            data: msg.data,
-            receivedAt: toRfc3339Ms(now),
-          },
-          hook,
-        ),
-      );
-      this.log.warn(`dead-lettered ${msg.subject} #${msg.seq}: ${e.code} ${e.message}`);
-      return { status: 'dead-lettered', accepted: 0, rejected: 0, code: e.code };
+      // A ProtocolError is kept as a dead letter; anything else is thrown again (redelivered).
+      return deadLetterMessage(msg, e, now, {
+        audit: this.audit,
+        store: this.store,
+        warn: (m) => this.log.warn(m),
+      });
     }
   }
 

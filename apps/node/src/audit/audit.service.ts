@@ -226,20 +226,6 @@ export class AuditService extends AuditLog implements OnModuleInit, OnApplicatio
     return out;
   }
 
-  /** A whole message refused (bad signature, replay, misaddressed...), with its code. */
-  rejectedMessageEvents(origin: string | null, code: string, now = new Date()): AuditEvent[] {
-    const partner = origin && /^[a-z][a-z0-9-]{0,31}$/.test(origin) ? origin : undefined;
-    return [
-      {
-        at: toRfc3339Ms(now),
-        actor: partner ?? 'unknown',
-        op: 'rejection',
-        ...(partner ? { partner } : {}),
-        reason: /^[A-Za-z0-9_.:-]{1,64}$/.test(code) ? code : 'INVALID',
-      },
-    ];
-  }
-
   /** A witness's cosignature, kept with the checkpoint it signs. */
   async cosigned(jws: string, now = new Date()): Promise<boolean> {
     const c = await openCosignature(jws, this.federation.receiveResolver(now, 'hub'));
