@@ -2,3 +2,4 @@
 // PostgreSQL in its own schema, migrations only).
 export * from './data-source.js';
 export * from './wal-checkpointer.js';
+export * from './dead-letters.js';

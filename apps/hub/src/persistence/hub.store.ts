@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MoreThan, type DataSource, type EntityManager } from 'typeorm';
 import type { AuditHook } from '../../../../libs/audit/src/index.js';
+import { deadLetterRow, type DeadLetterFields } from '../../../../libs/persistence/src/index.js';
 import type { Aggregate } from '../../../../libs/correlation/src/index.js';
 import type { IndicatorRecord } from '../../../../libs/protocol/src/index.js';
 import {
@@ -13,7 +14,6 @@ import {
 export const HUB_DATA_SOURCE = Symbol('HUB_DATA_SOURCE');
 
 /** Largest dead-lettered payload kept, in bytes. */
-const MAX_DEAD_LETTER_BYTES = 1024 * 1024;
 
 export interface IndicatorKeyValue {
   type: string;
@@ -29,15 +29,6 @@ export interface AcceptedRecord {
   record: IndicatorRecord;
   text: string;
   proofJson: string;
-}
-
-export interface DeadLetterInput {
-  subject: string;
-  origin: string | null;
-  code: string;
-  detail: string;
-  data: Uint8Array;
-  receivedAt: string;
 }
 
 export interface DeadLetter {
@@ -268,23 +259,11 @@ export class HubStore {
   }
 
   /** Keep a refused message; `audit` (its rejection entry) runs in the same transaction. */
-  async addDeadLetter(d: DeadLetterInput, audit?: AuditHook): Promise<void> {
-    const bytes = Buffer.from(d.data.subarray(0, MAX_DEAD_LETTER_BYTES));
-    const insert = async (m: EntityManager): Promise<void> => {
-      await m.getRepository(HubDeadLetterRow).insert({
-        subject: d.subject.slice(0, 255),
-        origin: d.origin,
-        code: d.code.slice(0, 32),
-        detail: d.detail.slice(0, 4000),
-        size: d.data.length,
-        data: bytes.toString('base64'),
-        receivedAt: d.receivedAt,
-      });
-    };
+  async addDeadLetter(d: DeadLetterFields, audit?: AuditHook): Promise<void> {
     // Through transaction() in both cases: SQLite runs them one at a time (ADR 0052); a bare
     // write could otherwise land inside another caller's open transaction.
     await this.ds.transaction(async (m) => {
-      await insert(m);
+      await m.getRepository(HubDeadLetterRow).insert(deadLetterRow(d));
       await audit?.(m);
     });
   }

@@ -8,6 +8,7 @@ import {
   type LocalFields,
 } from '../../../../libs/protocol/src/index.js';
 import type { AuditHook } from '../../../../libs/audit/src/index.js';
+import { deadLetterRow, type DeadLetterFields } from '../../../../libs/persistence/src/index.js';
 import {
   DeadLetterRow,
   InboundBundleRow,
@@ -90,15 +91,6 @@ export interface PendingItem {
   recordText: string;
 }
 
-export interface DeadLetterInput {
-  subject: string;
-  origin: string | null;
-  code: string;
-  detail: string;
-  data: Uint8Array;
-  receivedAt: string;
-}
-
 /** A new version of an own indicator, as {@link NodeStore.saveOwnVersions} stores it. */
 export interface OwnVersion {
   record: IndicatorRecord;
@@ -114,8 +106,6 @@ interface SqliteHandle {
   readonly inTransaction: boolean;
   prepare(sql: string): { run(...params: unknown[]): unknown };
 }
-
-const MAX_DEAD_LETTER_BYTES = 1024 * 1024;
 
 /**
  * Own version 1 keeps its text once, in `indicator`, while it is the current version: its
@@ -814,22 +804,10 @@ export class NodeStore {
   }
 
   /** Keep a refused message; `audit` (its rejection entry) runs in the same transaction. */
-  async addDeadLetter(d: DeadLetterInput, audit?: AuditHook): Promise<void> {
-    const bytes = Buffer.from(d.data.subarray(0, MAX_DEAD_LETTER_BYTES));
-    const insert = async (m: EntityManager): Promise<void> => {
-      await m.getRepository(DeadLetterRow).insert({
-        subject: d.subject.slice(0, 255),
-        origin: d.origin,
-        code: d.code.slice(0, 32),
-        detail: d.detail.slice(0, 4000),
-        size: d.data.length,
-        data: bytes.toString('base64'),
-        receivedAt: d.receivedAt,
-      });
-    };
+  async addDeadLetter(d: DeadLetterFields, audit?: AuditHook): Promise<void> {
     // Through transaction() in both cases: SQLite runs them one at a time (ADR 0052).
     await this.ds.transaction(async (m) => {
-      await insert(m);
+      await m.getRepository(DeadLetterRow).insert(deadLetterRow(d));
       await audit?.(m);
     });
   }
