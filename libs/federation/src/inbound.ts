@@ -6,6 +6,7 @@ import {
   type DisclosureInput,
   type IndicatorRecord,
 } from '../../protocol/src/index.js';
+import type { DeadLetterFields } from '../../persistence/src/index.js';
 
 // The checks every receiver of bundles owes the federation, shared by a member node
 // (apps/node InboundService) and the hub (apps/hub IngestService).
@@ -19,16 +20,6 @@ export interface InboundOutcome {
   accepted: number;
   rejected: number;
   code?: string;
-}
-
-/** A refused message or record, as a receiver's store keeps it (its dead-letter table). */
-export interface DeadLetterInput {
-  subject: string;
-  origin: string | null;
-  code: string;
-  detail: string;
-  data: Uint8Array;
-  receivedAt: string;
 }
 
 /** What the checks need of an inbound message (libs/transport InboundMessage has it). */
@@ -123,7 +114,7 @@ export function refusedRecordLetter(
   index: number,
   refused: { record: IndicatorRecord; text: string; code: string; detail: string },
   receivedAt: string,
-): DeadLetterInput {
+): DeadLetterFields {
   const { record } = refused;
   return {
     subject: msg.subject,
@@ -141,7 +132,7 @@ export interface DeadLetterSink<E, H> {
     rejectedMessageEvents(origin: string | null, code: string, now: Date): E;
     within<T>(events: E, run: (hook: H) => Promise<T>): Promise<T>;
   };
-  store: { addDeadLetter(d: DeadLetterInput, hook?: H): Promise<void> };
+  store: { addDeadLetter(d: DeadLetterFields, hook?: H): Promise<void> };
   warn: (message: string) => void;
 }
 

@@ -15,9 +15,9 @@ import {
   deadLetterMessage,
   recordRefusal,
   refusedRecordLetter,
-  type DeadLetterInput,
   type ReceivedMessage,
 } from '../src/index.js';
+import type { DeadLetterFields } from '../../persistence/src/index.js';
 
 const NOW = new Date('2026-11-29T06:00:00.000Z');
 
@@ -192,7 +192,7 @@ describe('recordRefusal', () => {
 describe('deadLetterMessage', () => {
   function sink() {
     const log: string[] = [];
-    const letters: { d: DeadLetterInput; hook: string | undefined }[] = [];
+    const letters: { d: DeadLetterFields; hook: string | undefined }[] = [];
     return {
       log,
       letters,
@@ -206,7 +206,7 @@ describe('deadLetterMessage', () => {
           },
         },
         store: {
-          addDeadLetter: (d: DeadLetterInput, hook?: string) => {
+          addDeadLetter: (d: DeadLetterFields, hook?: string) => {
             letters.push({ d, hook });
             return Promise.resolve();
           },
