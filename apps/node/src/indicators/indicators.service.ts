@@ -4,8 +4,8 @@ import {
   evaluateDisclosure,
   normalizeIndicator,
   parseRecord,
-  RecordBatch,
   parseStrictJson,
+  RecordBatch,
   resolveAddressees,
   toRfc3339Ms,
   type Accuracy,
@@ -86,7 +86,6 @@ interface Plan {
 
 const NONE: ReadonlyMap<string, string> = new Map();
 
-// Inputs may be DTO class instances; the record is built from plain objects only.
 /** A copy without repeats, in first-seen order (no Set for the one- or two-item lists). */
 function distinct<T>(xs: readonly T[]): T[] {
   const out: T[] = [];
@@ -103,6 +102,7 @@ function normalizeOf(input: IndicatorInput): NormalizedIndicator {
   });
 }
 
+// Inputs may be DTO class instances; the record is built from plain objects only.
 function plainHandling(h: Handling): Handling {
   return h.conditions === undefined ? { code: h.code } : { code: h.code, conditions: h.conditions };
 }
