@@ -3,3 +3,4 @@
 export * from './data-source.js';
 export * from './wal-checkpointer.js';
 export * from './dead-letters.js';
+export * from './insert-rows.js';

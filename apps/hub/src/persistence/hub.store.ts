@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MoreThan, type DataSource, type EntityManager } from 'typeorm';
 import type { AuditHook } from '../../../../libs/audit/src/index.js';
-import { deadLetterRow, type DeadLetterFields } from '../../../../libs/persistence/src/index.js';
+import {
+  deadLetterRow,
+  insertRows,
+  type DeadLetterFields,
+  type RowColumn,
+} from '../../../../libs/persistence/src/index.js';
 import type { Aggregate } from '../../../../libs/correlation/src/index.js';
 import type { IndicatorRecord } from '../../../../libs/protocol/src/index.js';
 import {
@@ -14,6 +19,28 @@ import {
 export const HUB_DATA_SOURCE = Symbol('HUB_DATA_SOURCE');
 
 /** Largest dead-lettered payload kept, in bytes. */
+
+const HUB_VERSION_COLUMNS: readonly RowColumn[] = [
+  ['origin', 'text'],
+  ['record_id', 'text'],
+  ['version', 'integer'],
+  ['record_text', 'text'],
+  ['proof_json', 'text'],
+  ['received_at', 'text'],
+];
+
+const HUB_RECORD_COLUMNS: readonly RowColumn[] = [
+  ['origin', 'text'],
+  ['record_id', 'text'],
+  ['version', 'integer'],
+  ['status', 'text'],
+  ['type', 'text'],
+  ['value', 'text'],
+  ['valid_until', 'text'],
+  ['has_relations', 'integer'],
+  ['record_text', 'text'],
+  ['received_at', 'text'],
+];
 
 export interface IndicatorKeyValue {
   type: string;
@@ -193,27 +220,27 @@ export class HubStore {
           [p.origin, ...ids],
           m,
         );
-        const vParams: unknown[] = [];
-        const vRows = part.map((r) => {
-          vParams.push(
+        await insertRows(
+          m,
+          this.pg,
+          'hub_record_version',
+          HUB_VERSION_COLUMNS,
+          part.map((r) => [
             r.record.origin,
             r.record.id,
             r.record.version,
             r.text,
             r.proofJson,
             p.receivedAt,
-          );
-          return '(?,?,?,?,?,?)';
-        });
-        await this.q(
-          `INSERT INTO hub_record_version (origin, record_id, version, record_text, proof_json, received_at)
-           VALUES ${vRows.join(',')} ON CONFLICT DO NOTHING`,
-          vParams,
-          m,
+          ]),
+          'ON CONFLICT DO NOTHING',
         );
-        const cParams: unknown[] = [];
-        const cRows = part.map((r) => {
-          cParams.push(
+        await insertRows(
+          m,
+          this.pg,
+          'hub_record',
+          HUB_RECORD_COLUMNS,
+          part.map((r) => [
             r.record.origin,
             r.record.id,
             r.record.version,
@@ -224,20 +251,12 @@ export class HubStore {
             r.record.relations.length > 0 ? 1 : 0,
             r.text,
             p.receivedAt,
-          );
-          return '(?,?,?,?,?,?,?,?,?,?)';
-        });
-        await this.q(
-          `INSERT INTO hub_record (origin, record_id, version, status, type, value, valid_until,
-             has_relations, record_text, received_at)
-           VALUES ${cRows.join(',')}
-           ON CONFLICT (origin, record_id) DO UPDATE SET version = excluded.version,
+          ]),
+          `ON CONFLICT (origin, record_id) DO UPDATE SET version = excluded.version,
              status = excluded.status, type = excluded.type, value = excluded.value,
              valid_until = excluded.valid_until, has_relations = excluded.has_relations,
              record_text = excluded.record_text, received_at = excluded.received_at
            WHERE excluded.version > hub_record.version`,
-          cParams,
-          m,
         );
         await this.markDirty([...old, ...part.map((r) => r.record)], m);
       }
@@ -247,15 +266,19 @@ export class HubStore {
 
   private async markDirty(keys: readonly IndicatorKeyValue[], m?: EntityManager): Promise<void> {
     const unique = [...new Map(keys.map((k) => [`${k.type}|${k.value}`, k])).values()];
-    for (let i = 0; i < unique.length; i += 400) {
-      const part = unique.slice(i, i + 400);
-      await this.q(
-        `INSERT INTO hub_dirty_key (type, value, stamp) VALUES ${part.map(() => '(?,?,1)').join(',')}
-         ON CONFLICT (type, value) DO UPDATE SET stamp = hub_dirty_key.stamp + 1`,
-        part.flatMap((k) => [k.type, k.value]),
-        m,
-      );
-    }
+    await insertRows(
+      m ?? this.ds.manager,
+      this.pg,
+      'hub_dirty_key',
+      [
+        ['type', 'text'],
+        ['value', 'text'],
+        ['stamp', 'integer'],
+      ],
+      unique.map((k) => [k.type, k.value, 1]),
+      'ON CONFLICT (type, value) DO UPDATE SET stamp = hub_dirty_key.stamp + 1',
+      400,
+    );
   }
 
   /** Keep a refused message; `audit` (its rejection entry) runs in the same transaction. */

@@ -8,7 +8,12 @@ import {
   type LocalFields,
 } from '../../../../libs/protocol/src/index.js';
 import type { AuditHook } from '../../../../libs/audit/src/index.js';
-import { deadLetterRow, type DeadLetterFields } from '../../../../libs/persistence/src/index.js';
+import {
+  deadLetterRow,
+  insertRows,
+  type DeadLetterFields,
+  type RowColumn,
+} from '../../../../libs/persistence/src/index.js';
 import {
   DeadLetterRow,
   InboundBundleRow,
@@ -122,6 +127,42 @@ function ownVersionText(p: OwnVersion): string {
   return p.record.version === 1 ? '' : p.recordText;
 }
 
+const INDICATOR_COLUMNS: readonly RowColumn[] = [
+  ['origin', 'text'],
+  ['record_id', 'text'],
+  ['version', 'integer'],
+  ['status', 'text'],
+  ['type', 'text'],
+  ['value', 'text'],
+  ['tlp', 'text'],
+  ['categories', 'text'],
+  ['valid_until', 'text'],
+  ['record_text', 'text'],
+  ['local_json', 'text'],
+  ['received_from', 'text'],
+  ['updated_at', 'text'],
+];
+
+const VERSION_COLUMNS: readonly RowColumn[] = [
+  ['origin', 'text'],
+  ['record_id', 'text'],
+  ['version', 'integer'],
+  ['record_text', 'text'],
+  ['proof_json', 'text'],
+  ['received_from', 'text'],
+  ['recorded_at', 'text'],
+  ['actor', 'text'],
+];
+
+const OUTBOX_COLUMNS: readonly RowColumn[] = [
+  ['addressee', 'text'],
+  ['record_id', 'text'],
+  ['version', 'integer'],
+  ['agreement_id', 'text'],
+  ['record_text', 'text'],
+  ['created_at', 'text'],
+];
+
 function catList(categories: readonly string[]): string {
   return `,${categories.join(',')},`;
 }
@@ -167,43 +208,35 @@ export class NodeStore {
       at: string;
     }[],
   ): Promise<void> {
-    const chunk = 400;
-    for (let i = 0; i < rows.length; i += chunk) {
-      const part = rows.slice(i, i + chunk);
-      const params: unknown[] = [];
-      const values = part.map((r) => {
-        params.push(
-          r.record.origin,
-          r.record.id,
-          r.record.version,
-          r.record.status,
-          r.record.type,
-          r.record.value,
-          r.record.tlp,
-          catList(r.record.categories),
-          r.record.validUntil,
-          r.text,
-          r.local ? JSON.stringify(r.local) : null,
-          r.receivedFrom,
-          r.at,
-        );
-        return '(?,?,?,?,?,?,?,?,?,?,?,?,?)';
-      });
-      await this.exec(
-        m,
-        `INSERT INTO indicator (origin, record_id, version, status, type, value, tlp, categories,
-           valid_until, record_text, local_json, received_from, updated_at)
-         VALUES ${values.join(',')}
-         ON CONFLICT (origin, record_id) DO UPDATE SET version = excluded.version,
-           status = excluded.status, type = excluded.type, value = excluded.value,
-           tlp = excluded.tlp, categories = excluded.categories, valid_until = excluded.valid_until,
-           record_text = excluded.record_text,
-           local_json = COALESCE(excluded.local_json, indicator.local_json),
-           received_from = excluded.received_from, updated_at = excluded.updated_at
-         WHERE excluded.version > indicator.version`,
-        params,
-      );
-    }
+    await insertRows(
+      m,
+      this.pg,
+      'indicator',
+      INDICATOR_COLUMNS,
+      rows.map((r) => [
+        r.record.origin,
+        r.record.id,
+        r.record.version,
+        r.record.status,
+        r.record.type,
+        r.record.value,
+        r.record.tlp,
+        catList(r.record.categories),
+        r.record.validUntil,
+        r.text,
+        r.local ? JSON.stringify(r.local) : null,
+        r.receivedFrom,
+        r.at,
+      ]),
+      `ON CONFLICT (origin, record_id) DO UPDATE SET version = excluded.version,
+         status = excluded.status, type = excluded.type, value = excluded.value,
+         tlp = excluded.tlp, categories = excluded.categories, valid_until = excluded.valid_until,
+         record_text = excluded.record_text,
+         local_json = COALESCE(excluded.local_json, indicator.local_json),
+         received_from = excluded.received_from, updated_at = excluded.updated_at
+       WHERE excluded.version > indicator.version`,
+      400,
+    );
   }
 
   private async insertVersions(
@@ -219,31 +252,23 @@ export class NodeStore {
       actor: string | null;
     }[],
   ): Promise<void> {
-    const chunk = 500;
-    for (let i = 0; i < rows.length; i += chunk) {
-      const part = rows.slice(i, i + chunk);
-      const params: unknown[] = [];
-      const values = part.map((r) => {
-        params.push(
-          r.origin,
-          r.recordId,
-          r.version,
-          r.text,
-          r.proofJson,
-          r.receivedFrom,
-          r.at,
-          r.actor,
-        );
-        return '(?,?,?,?,?,?,?,?)';
-      });
-      await this.exec(
-        m,
-        `INSERT INTO indicator_version (origin, record_id, version, record_text, proof_json,
-           received_from, recorded_at, actor) VALUES ${values.join(',')}
-         ON CONFLICT (origin, record_id, version) DO NOTHING`,
-        params,
-      );
-    }
+    await insertRows(
+      m,
+      this.pg,
+      'indicator_version',
+      VERSION_COLUMNS,
+      rows.map((r) => [
+        r.origin,
+        r.recordId,
+        r.version,
+        r.text,
+        r.proofJson,
+        r.receivedFrom,
+        r.at,
+        r.actor,
+      ]),
+      'ON CONFLICT (origin, record_id, version) DO NOTHING',
+    );
   }
 
   /** Store a new version of an own indicator and its outbox projections in one transaction. */
@@ -380,21 +405,20 @@ export class NodeStore {
       createdAt: string;
     }[],
   ): Promise<void> {
-    const chunk = 500;
-    for (let i = 0; i < rows.length; i += chunk) {
-      const part = rows.slice(i, i + chunk);
-      const params: unknown[] = [];
-      const values = part.map((r) => {
-        params.push(r.addressee, r.recordId, r.version, r.agreementId, r.recordText, r.createdAt);
-        return '(?,?,?,?,?,?)';
-      });
-      await this.exec(
-        m,
-        `INSERT INTO outbox_item (addressee, record_id, version, agreement_id, record_text,
-           created_at) VALUES ${values.join(',')}`,
-        params,
-      );
-    }
+    await insertRows(
+      m,
+      this.pg,
+      'outbox_item',
+      OUTBOX_COLUMNS,
+      rows.map((r) => [
+        r.addressee,
+        r.recordId,
+        r.version,
+        r.agreementId,
+        r.recordText,
+        r.createdAt,
+      ]),
+    );
   }
 
   async getCurrent(origin: string, recordId: string): Promise<StoredIndicator | null> {
