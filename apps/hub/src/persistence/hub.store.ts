@@ -42,6 +42,20 @@ const HUB_RECORD_COLUMNS: readonly RowColumn[] = [
   ['received_at', 'text'],
 ];
 
+const AGGREGATE_COLUMNS: readonly RowColumn[] = [
+  ['type', 'text'],
+  ['value', 'text'],
+  ['source_count', 'integer'],
+  ['country_count', 'integer'],
+  ['countries', 'text'],
+  ['categories', 'text'],
+  ['confidence', 'integer'],
+  ['first_seen', 'text'],
+  ['last_seen', 'text'],
+  ['next_expiry', 'text'],
+  ['aggregate_json', 'text'],
+];
+
 export interface IndicatorKeyValue {
   type: string;
   value: string;
@@ -393,38 +407,31 @@ export class HubStore {
           m,
         );
       }
-      for (let i = 0; i < p.aggregates.length; i += 200) {
-        const part = p.aggregates.slice(i, i + 200);
-        const params: unknown[] = [];
-        const rows = part.map((a) => {
-          params.push(
-            a.type,
-            a.value,
-            a.sources.length,
-            a.countries.length,
-            list(a.countries.map((c) => c.country)),
-            list(a.categories),
-            a.confidence,
-            a.firstSeen,
-            a.lastSeen,
-            a.nextExpiry,
-            JSON.stringify(a),
-          );
-          return '(?,?,?,?,?,?,?,?,?,?,?)';
-        });
-        await this.q(
-          `INSERT INTO hub_aggregate (type, value, source_count, country_count, countries,
-             categories, confidence, first_seen, last_seen, next_expiry, aggregate_json)
-           VALUES ${rows.join(',')}
-           ON CONFLICT (type, value) DO UPDATE SET source_count = excluded.source_count,
-             country_count = excluded.country_count, countries = excluded.countries,
-             categories = excluded.categories, confidence = excluded.confidence,
-             first_seen = excluded.first_seen, last_seen = excluded.last_seen,
-             next_expiry = excluded.next_expiry, aggregate_json = excluded.aggregate_json`,
-          params,
-          m,
-        );
-      }
+      await insertRows(
+        m,
+        this.pg,
+        'hub_aggregate',
+        AGGREGATE_COLUMNS,
+        p.aggregates.map((a) => [
+          a.type,
+          a.value,
+          a.sources.length,
+          a.countries.length,
+          list(a.countries.map((c) => c.country)),
+          list(a.categories),
+          a.confidence,
+          a.firstSeen,
+          a.lastSeen,
+          a.nextExpiry,
+          JSON.stringify(a),
+        ]),
+        `ON CONFLICT (type, value) DO UPDATE SET source_count = excluded.source_count,
+           country_count = excluded.country_count, countries = excluded.countries,
+           categories = excluded.categories, confidence = excluded.confidence,
+           first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+           next_expiry = excluded.next_expiry, aggregate_json = excluded.aggregate_json`,
+        200,
+      );
       for (const c of p.feedChanges) {
         if (c.hash === null) {
           await this.q(
