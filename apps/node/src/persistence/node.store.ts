@@ -281,7 +281,8 @@ export class NodeStore {
    * through statements prepared once on better-sqlite3's connection (the one TypeORM's
    * transaction holds), one row per call, without a turn of the event loop: thousands of rows
    * cost no multi-row SQL text and parameter arrays to build and collect (ADR 0048). PostgreSQL
-   * keeps multi-row inserts (a round trip per row would dominate there).
+   * gets each table's rows in one statement, as one JSON parameter (insertRows, ADR 0059): a round
+   * trip per row would dominate there.
    */
   async saveOwnVersions(items: OwnVersion[], audit?: AuditHook): Promise<void> {
     await this.ds.transaction(async (m) => {
