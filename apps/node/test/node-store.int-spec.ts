@@ -327,6 +327,35 @@ describe.each(databases)('NodeStore on %s', (_name, config) => {
     });
   }
 
+  it('keeps the newest as current when one bundle carries several versions of a record', async () => {
+    // From JP: the proof test below counts TH's rows.
+    const v1 = { ...thRecord(900), origin: 'jp' };
+    const v2 = { ...v1, version: 2, confidence: 90 };
+    const v3 = { ...v1, version: 3, confidence: 95 };
+    const other = { ...thRecord(901), origin: 'jp' };
+    // In the order a relay may queue them: versions out of order, another record in between.
+    const records = [v1, other, v3, v2].map((record, i) => ({
+      record,
+      text: canonicalize(record),
+      proofJson: `{"bundle":"40","index":${i}}`,
+    }));
+    await store.storeReceivedBundle({
+      origin: 'jp',
+      seq: 40n,
+      root: 'root-40',
+      count: 4,
+      kid: 'k1',
+      receivedAt: '2026-11-28T10:00:00.000Z',
+      records,
+      gap: null,
+    });
+    const current = await store.getCurrent('jp', v1.id);
+    expect(current?.version).toBe(3);
+    expect(current?.recordText).toBe(canonicalize(v3));
+    expect((await store.history('jp', v1.id)).map((h) => h.version)).toEqual([1, 2, 3]);
+    expect((await store.getCurrent('jp', other.id))?.version).toBe(1);
+  });
+
   it("rebuilds each received record's whole proof from the bundle's stored header and leaves, also after migration 0005 is undone", async () => {
     const key = await generateSigningKey();
     const resolve: KeyResolver = (kid) => {

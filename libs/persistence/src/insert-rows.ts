@@ -52,3 +52,21 @@ export async function insertRows(
     );
   }
 }
+
+/**
+ * The newest version of each record among `rows`, in their order: a bundle can carry several
+ * versions of one record (updated twice before the relay ran), and PostgreSQL's
+ * `ON CONFLICT DO UPDATE` refuses to touch one row twice in a statement (for
+ * {@link insertRows}' upserts of current rows).
+ */
+export function newestPerRecord<
+  T extends { record: { origin: string; id: string; version: number } },
+>(rows: readonly T[]): T[] {
+  const newest = new Map<string, T>();
+  for (const r of rows) {
+    const key = `${r.record.origin}/${r.record.id}`;
+    const had = newest.get(key);
+    if (had === undefined || r.record.version > had.record.version) newest.set(key, r);
+  }
+  return newest.size === rows.length ? [...rows] : [...newest.values()];
+}

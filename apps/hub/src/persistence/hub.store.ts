@@ -4,6 +4,7 @@ import type { AuditHook } from '../../../../libs/audit/src/index.js';
 import {
   deadLetterRow,
   insertRows,
+  newestPerRecord,
   type DeadLetterFields,
   type RowColumn,
 } from '../../../../libs/persistence/src/index.js';
@@ -254,7 +255,7 @@ export class HubStore {
           this.pg,
           'hub_record',
           HUB_RECORD_COLUMNS,
-          part.map((r) => [
+          newestPerRecord(part).map((r) => [
             r.record.origin,
             r.record.id,
             r.record.version,

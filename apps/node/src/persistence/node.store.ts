@@ -11,6 +11,7 @@ import type { AuditHook } from '../../../../libs/audit/src/index.js';
 import {
   deadLetterRow,
   insertRows,
+  newestPerRecord,
   type DeadLetterFields,
   type RowColumn,
 } from '../../../../libs/persistence/src/index.js';
@@ -213,7 +214,7 @@ export class NodeStore {
       this.pg,
       'indicator',
       INDICATOR_COLUMNS,
-      rows.map((r) => [
+      newestPerRecord(rows).map((r) => [
         r.record.origin,
         r.record.id,
         r.record.version,
