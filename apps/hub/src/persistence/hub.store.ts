@@ -19,8 +19,6 @@ import {
 
 export const HUB_DATA_SOURCE = Symbol('HUB_DATA_SOURCE');
 
-/** Largest dead-lettered payload kept, in bytes. */
-
 const HUB_VERSION_COLUMNS: readonly RowColumn[] = [
   ['origin', 'text'],
   ['record_id', 'text'],
