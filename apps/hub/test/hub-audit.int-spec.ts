@@ -1,10 +1,6 @@
 // The hub's audit entries commit in the transaction of the operation they record (ADR 0044):
 // on real databases (a SQLite file, and PostgreSQL at 127.0.0.1:5432 in its own schema).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import {
   generateSigningKey,
@@ -17,36 +13,13 @@ import type { HubConfig } from '../src/config/hub.config.js';
 import type { FederationContext } from '../src/federation/federation.context.js';
 import { openHubDatabase } from '../src/persistence/data-source.js';
 import { HubStore } from '../src/persistence/hub.store.js';
+import { dropHubDatabase, hubDatabases, storedRecord } from './hub-databases.js';
 
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const NOW = new Date('2026-11-28T10:00:00.000Z');
 
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hub-audit-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const databases = hubDatabases('hub-audit');
 
-const databases: [string, () => HubConfig['database']][] = [
-  ['SQLite', () => ({ kind: 'sqlite', path: join(dir, 'hub.sqlite') })],
-  [
-    'PostgreSQL',
-    () => ({ kind: 'postgres', url: PG_URL, schema: `hub_audit_${process.pid}_${Date.now()}` }),
-  ],
-];
-
-function record(n: number): IndicatorRecord {
-  return {
-    origin: 'kr',
-    id: `0b8a6c2e-1f7d-4c59-9a57-${String(n).padStart(12, '0')}`,
-    version: 1,
-    status: 'active',
-    type: 'domain',
-    value: `hub-atomic-${n}.example`,
-    validUntil: '2026-12-28T10:00:00.000Z',
-    relations: [],
-  } as unknown as IndicatorRecord;
-}
+const record = (n: number): IndicatorRecord => storedRecord(n, `hub-atomic-${n}.example`);
 
 describe.each(databases)("the hub's audit entries in the operation transaction on %s", (_n, db) => {
   let ds: DataSource;
@@ -71,12 +44,7 @@ describe.each(databases)("the hub's audit entries in the operation transaction o
 
   afterAll(async () => {
     await ds.destroy();
-    if (config.kind === 'postgres') {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${config.schema}" CASCADE`);
-      await client.end();
-    }
+    await dropHubDatabase(config);
   });
 
   const count = async (sql: string): Promise<number> =>

@@ -1,44 +1,17 @@
 // HubStore on real databases (a SQLite file, and PostgreSQL at 127.0.0.1:5432 in its own schema):
 // what a received bundle leaves in the hub's record tables.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import type { IndicatorRecord } from '../../../libs/protocol/src/index.js';
 import type { HubConfig } from '../src/config/hub.config.js';
 import { openHubDatabase } from '../src/persistence/data-source.js';
 import { HubStore } from '../src/persistence/hub.store.js';
+import { dropHubDatabase, hubDatabases, storedRecord } from './hub-databases.js';
 
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const databases = hubDatabases('hub-store');
 
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hub-store-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const databases: [string, () => HubConfig['database']][] = [
-  ['SQLite', () => ({ kind: 'sqlite', path: join(dir, 'hub.sqlite') })],
-  [
-    'PostgreSQL',
-    () => ({ kind: 'postgres', url: PG_URL, schema: `hub_store_${process.pid}_${Date.now()}` }),
-  ],
-];
-
-function record(n: number, version: number): IndicatorRecord {
-  return {
-    origin: 'kr',
-    id: `0b8a6c2e-1f7d-4c59-9a57-${String(n).padStart(12, '0')}`,
-    version,
-    status: 'active',
-    type: 'domain',
-    value: `hub-store-${n}.example`,
-    validUntil: '2027-12-28T10:00:00.000Z',
-    relations: [],
-  } as unknown as IndicatorRecord;
-}
+const record = (n: number, version: number): IndicatorRecord =>
+  storedRecord(n, `hub-store-${n}.example`, { version, validUntil: '2027-12-28T10:00:00.000Z' });
 
 describe.each(databases)('HubStore on %s', (_n, db) => {
   let ds: DataSource;
@@ -52,12 +25,7 @@ describe.each(databases)('HubStore on %s', (_n, db) => {
   });
   afterAll(async () => {
     await ds.destroy();
-    if (config.kind === 'postgres') {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${config.schema}" CASCADE`);
-      await client.end();
-    }
+    await dropHubDatabase(config);
   });
 
   it('keeps the newest as current when one bundle carries several versions of a record', async () => {
