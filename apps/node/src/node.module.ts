@@ -11,10 +11,11 @@ import type { DataSource } from 'typeorm';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamPublisher } from '../../../libs/transport/src/index.js';
 import { AuditController, AuditLog } from '../../../libs/audit/src/index.js';
-import { AuditInboundController } from './audit/audit.inbound.controller.js';
+import { AuditInboundController, NodeWitnessController } from './audit/audit.inbound.controller.js';
 import { AuditService } from './audit/audit.service.js';
 import { AuditStore } from './audit/audit.store.js';
 import { CheckpointPublisher } from './audit/checkpoint.publisher.js';
+import { HubWitnessService, NodeWitnessStore } from './audit/hub-witness.service.js';
 import { ExpirySweep } from './audit/expiry.sweep.js';
 import { AUTH_OPTIONS, AuthGuard, type AuthOptions } from '../../../libs/auth/src/index.js';
 import { apiAudience } from '../../../libs/keystore/src/index.js';
@@ -105,6 +106,7 @@ export class NodeModule {
         ObservabilityController,
         AuditController,
         AuditInboundController,
+        NodeWitnessController,
         ...interop.controllers,
         FeedInboundController,
         FeedApiController,
@@ -160,6 +162,8 @@ export class NodeModule {
         AuditService,
         { provide: AuditLog, useExisting: AuditService },
         CheckpointPublisher,
+        NodeWitnessStore,
+        HubWitnessService,
         ExpirySweep,
         ...interop.providers,
         {

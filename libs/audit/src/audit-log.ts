@@ -416,7 +416,10 @@ export class AuditLog {
     return {
       manifest,
       checkpoints: cps.map((c) => c.jws),
-      cosignatures: cps.flatMap((c) => (c.cosignature ? [c.cosignature] : [])),
+      cosignatures: [
+        ...cps.flatMap((c) => (c.cosignature ? [c.cosignature] : [])),
+        ...(await this.store.moreCosignatures(r.size)),
+      ],
       directory: this.owner.directoryJws,
     };
   }

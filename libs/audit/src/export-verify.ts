@@ -19,7 +19,7 @@ export interface ExportManifestFile {
   manifest: string;
   /** Every signed checkpoint up to the export's size. */
   checkpoints: string[];
-  /** The hub witness's cosignatures of some of them. */
+  /** Witnesses' cosignatures of some of them: the hub's of a member's log, members' of the hub's. */
   cosignatures: string[];
   /** The signed federation directory the log's keys are resolved in. */
   directory: string;
@@ -27,8 +27,10 @@ export interface ExportManifestFile {
 
 export interface ExportVerifyResult extends VerifyResult {
   manifest?: ExportManifest;
-  /** Checkpoints countersigned by the witness (verified signatures matching a checkpoint). */
+  /** Checkpoints countersigned by at least one witness (verified, matching a checkpoint). */
   witnessed: number;
+  /** The witnesses whose verified cosignatures matched a checkpoint, sorted. */
+  witnesses: string[];
 }
 
 /** Entry lines one by one, or in chunks (arrays of lines: cheaper to iterate asynchronously). */
@@ -45,6 +47,7 @@ function failed(position: number, reason: string): ExportVerifyResult {
     checkpointsBeforeStart: 0,
     uncovered: 0,
     witnessed: 0,
+    witnesses: [],
     failure: { position, reason },
   };
 }
@@ -57,14 +60,15 @@ function failed(position: number, reason: string): ExportVerifyResult {
  *
  * @param p.lines the JSON Lines file, one entry per item (or arrays of them), without newlines
  * @param p.resolveLogKey resolves the log owner's signing key (via a verified directory)
- * @param p.resolveWitnessKey resolves the witness's key; cosignatures are not counted without it
+ * @param p.witnessKeyFor the key resolver of a witness the log accepts (the hub for a member's
+ *   log, any member for the hub's), `undefined` for anyone else; without it no cosignature counts
  * @param p.onProgress called every `progressEvery` entries
  */
 export async function verifyExport(p: {
   file: ExportManifestFile;
   lines: Lines;
   resolveLogKey: KeyResolver;
-  resolveWitnessKey?: KeyResolver;
+  witnessKeyFor?: (witness: string) => KeyResolver | undefined;
   onProgress?: (entries: number, total: number) => void;
   progressEvery?: number;
 }): Promise<ExportVerifyResult> {
@@ -85,19 +89,31 @@ export async function verifyExport(p: {
       );
     }
   }
-  let witnessed = 0;
-  if (p.resolveWitnessKey) {
+  const witnessedSizes = new Set<number>();
+  const witnessSet = new Set<string>();
+  if (p.witnessKeyFor) {
     for (const jws of p.file.cosignatures) {
+      // Which witness it claims decides whose keys may have signed it: a cosignature verified
+      // with the claimed witness's own keys cannot pass for another witness's.
+      const claimed = claimedWitness(jws);
+      const resolve = claimed === undefined ? undefined : p.witnessKeyFor(claimed);
+      if (!resolve) continue;
       try {
-        const c = await openCosignature(jws, p.resolveWitnessKey);
-        if (checkpoints.some((k) => k.log === c.log && k.size === c.size && k.root === c.root)) {
-          witnessed++;
+        const c = await openCosignature(jws, resolve);
+        if (
+          c.witness === claimed &&
+          checkpoints.some((k) => k.log === c.log && k.size === c.size && k.root === c.root)
+        ) {
+          witnessedSizes.add(c.size);
+          witnessSet.add(c.witness);
         }
       } catch (e) {
         if (!isAuditError(e)) throw e;
       }
     }
   }
+  const witnessed = witnessedSizes.size;
+  const witnesses = [...witnessSet].sort();
   let prefix: Frontier;
   try {
     prefix = new Frontier(manifest.start, decodeFrontier(manifest.prefix));
@@ -151,11 +167,24 @@ export async function verifyExport(p: {
       ok: false,
       manifest,
       witnessed,
+      witnesses,
       failure: {
         position: manifest.start,
         reason: 'the file digest differs from the signed manifest',
       },
     };
   }
-  return { ...r, manifest, witnessed };
+  return { ...r, manifest, witnessed, witnesses };
+}
+
+/** The `witness` a cosignature names, read before its signature is checked (to pick the keys). */
+function claimedWitness(jws: string): string | undefined {
+  try {
+    const payload = JSON.parse(
+      Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as { witness?: unknown };
+    return typeof payload.witness === 'string' ? payload.witness : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,6 +4,7 @@ export * from './entry.js';
 export * from './tree.js';
 export * from './checkpoint.js';
 export * from './witness.js';
+export * from './witnessing.js';
 export * from './verify.js';
 export * from './reconcile.js';
 export * from './export-verify.js';

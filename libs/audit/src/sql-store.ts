@@ -204,8 +204,30 @@ export class SqlAuditStore {
     );
   }
 
+  /**
+   * Cosignatures kept outside `audit_checkpoint.cosignature`, for checkpoints up to `size`: none
+   * for a node's log (its one witness's goes in that column); the hub's store returns its
+   * members' (ADR 0061).
+   */
+  moreCosignatures(_size: number): Promise<string[]> {
+    return Promise.resolve([]);
+  }
+
   async setCosignature(size: number, jws: string): Promise<void> {
     await this.q('UPDATE audit_checkpoint SET cosignature = ? WHERE size = ?', [jws, size]);
+  }
+
+  /** The checkpoint signed at exactly `size`, if any. */
+  async checkpointAt(size: number): Promise<StoredCheckpoint | undefined> {
+    const rows = await this.q<{
+      size: string | number;
+      root: string;
+      at: string;
+      jws: string;
+      cosignature: string | null;
+    }>('SELECT size, root, at, jws, cosignature FROM audit_checkpoint WHERE size = ?', [size]);
+    const r = rows[0];
+    return r ? { ...r, size: Number(r.size) } : undefined;
   }
 
   async checkpoints(limit = 100000, newestFirst = false): Promise<StoredCheckpoint[]> {

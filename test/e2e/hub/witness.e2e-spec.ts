@@ -3,12 +3,20 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import request from 'supertest';
 import {
+  directoryKeyResolver,
   importPrivateKey,
   parseStrictJson,
   toB64u,
   toRfc3339Ms,
 } from '../../../libs/protocol/src/index.js';
-import { signStatement, type Checkpoint } from '../../../libs/audit/src/index.js';
+import {
+  signStatement,
+  verifyExport,
+  type Checkpoint,
+  type ExportManifestFile,
+} from '../../../libs/audit/src/index.js';
+import { witnessKeys } from '../../../apps/cli/src/audit/audit-commands.js';
+import { HubAuditService } from '../../../apps/hub/src/audit/hub-audit.service.js';
 import { subjectFor } from '../../../libs/broker/src/index.js';
 import { CheckpointPublisher } from '../../../apps/node/src/audit/checkpoint.publisher.js';
 import { eventually, indicatorBody } from '../../../apps/node/test/federation.harness.js';
@@ -20,13 +28,54 @@ interface WitnessState {
   events: { log: string; size: number; verdict: string; code: string | null }[];
 }
 
+interface HubWitnessState extends WitnessState {
+  hubLog: {
+    newest: { size: number; root: string } | null;
+    cosignatures: { size: number; witness: string }[];
+  };
+}
+
 describe('the hub witnesses member checkpoints', () => {
   let f: TestFederation;
   let hub: TestHub;
   let stop: () => Promise<void>;
 
-  const state = async (): Promise<WitnessState> =>
-    (await hub.get('/api/v1/audit/witness', ['auditor'])).body as WitnessState;
+  const state = async (): Promise<HubWitnessState> =>
+    (await hub.get('/api/v1/audit/witness', ['auditor'])).body as HubWitnessState;
+
+  /** A member node's view of the hub's log, as its auditors see it. */
+  const memberState = async (id: string): Promise<WitnessState> => {
+    const n = f.nodes[id]!;
+    const r = await request(n.url)
+      .get('/api/v1/audit/witness')
+      .set('Authorization', `Bearer ${await n.token(['auditor'])}`)
+      .expect(200);
+    return r.body as WitnessState;
+  };
+
+  /** Publish a checkpoint of the hub's log to KR as the hub would (hub identity, given key). */
+  async function publishHubCheckpointToKr(
+    cp: Omit<Checkpoint, 'v' | 'type' | 'log'>,
+    signer: 'hub' | 'kr',
+    msgId: string,
+  ) {
+    const keys = f.fed.members[signer]!.keys;
+    const jws = await signStatement(
+      { v: 1, type: 'checkpoint', log: 'hub', ...cp },
+      { kid: keys.signing.kid, key: importPrivateKey(keys.signing.privateJwk, 'Ed25519') },
+    );
+    const creds = f.brokers.hubAppCredentials;
+    const nc = await connect({ servers: creds.url, user: creds.user, pass: creds.password });
+    try {
+      await jetstream(nc).publish(
+        subjectFor('hub', 'kr', 'checkpoints'),
+        JSON.stringify({ checkpoint: jws, proofs: [] }),
+        { msgID: msgId },
+      );
+    } finally {
+      await nc.close();
+    }
+  }
 
   /** Publish a checkpoint message as KR would (KR's broker identity, KR's signing key). */
   async function publishAsKr(cp: Omit<Checkpoint, 'v' | 'type' | 'log'>, msgId: string) {
@@ -143,6 +192,120 @@ describe('the hub witnesses member checkpoints', () => {
     });
     expect(s.heads.find((h) => h.log === 'kr')).toEqual(head);
   });
+
+  it("has every member countersign the hub's own checkpoints, and an export of the hub's log carries them", async () => {
+    const audit = hub.app.get(HubAuditService);
+    // Two checkpoints of a growing log: each must reach every member and come back cosigned.
+    for (const n of [1, 2]) {
+      expect((await hub.get(`/api/v1/audit/entries?limit=${n}`, ['auditor'])).status).toBe(200);
+      await audit.checkpointPass();
+    }
+    const s = await eventually(
+      async () => {
+        const st = await state();
+        const newest = st.hubLog.newest;
+        const by = st.hubLog.cosignatures.filter((c) => c.size === newest?.size);
+        return newest && by.length === 3 ? st : undefined;
+      },
+      30000,
+      "the hub's newest checkpoint cosigned by KR, VN and TH",
+    );
+    const newest = s.hubLog.newest!;
+    expect(
+      s.hubLog.cosignatures
+        .filter((c) => c.size === newest.size)
+        .map((c) => c.witness)
+        .sort(),
+    ).toEqual(['kr', 'th', 'vn']);
+    for (const id of ['kr', 'vn', 'th']) {
+      const m = await memberState(id);
+      expect(m.heads).toEqual([
+        expect.objectContaining({ log: 'hub', size: newest.size, root: newest.root }),
+      ]);
+      expect(m.events.every((e) => e.log === 'hub' && e.verdict === 'cosigned')).toBe(true);
+    }
+
+    const manifest = (await hub.get('/api/v1/audit/export/manifest', ['auditor']))
+      .body as ExportManifestFile;
+    const size = (
+      parseStrictJson(Buffer.from(manifest.manifest.split('.')[1]!, 'base64url')) as {
+        size: number;
+      }
+    ).size;
+    const e = await request(hub.url)
+      .get('/api/v1/audit/export/entries')
+      .query({ size })
+      .set('X-Purpose', 'supervision:HUB-TEST-1')
+      .set('Authorization', `Bearer ${await hub.token(['auditor'])}`)
+      .buffer(true)
+      .parse((res, cb) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => cb(null, text));
+      });
+    expect(e.status).toBe(200);
+    const entries = e.body as string;
+    const at = new Date();
+    const directory = f.fed.directory;
+    const result = await verifyExport({
+      file: manifest,
+      lines: entries.split('\n').filter((l) => l !== ''),
+      resolveLogKey: directoryKeyResolver(directory, { at, mode: 'historical', member: 'hub' }),
+      witnessKeyFor: witnessKeys(directory, 'hub', at),
+    });
+    expect(result.ok).toBe(true);
+    expect(result.witnesses).toEqual(['kr', 'th', 'vn']);
+    expect(result.witnessed).toBeGreaterThanOrEqual(1);
+    // The same cosignatures checked as a member's log's would be (only the hub counts): none.
+    const asMemberLog = await verifyExport({
+      file: manifest,
+      lines: entries.split('\n').filter((l) => l !== ''),
+      resolveLogKey: directoryKeyResolver(directory, { at, mode: 'historical', member: 'hub' }),
+      witnessKeyFor: witnessKeys(directory, 'kr', at),
+    });
+    expect(asMemberLog.witnessed).toBe(0);
+  }, 60000);
+
+  it("has a member refuse a fork of the hub's log, and ignore a checkpoint the hub did not sign", async () => {
+    const head = (await memberState('kr')).heads.find((h) => h.log === 'hub')!;
+    // Sent first: when KR has judged the fork after it, it has handled this one too.
+    await publishHubCheckpointToKr(
+      {
+        size: head.size + 50,
+        root: toB64u(new Uint8Array(32).fill(4)),
+        at: toRfc3339Ms(new Date()),
+      },
+      'kr',
+      'hub-forged-1',
+    );
+    await publishHubCheckpointToKr(
+      { size: head.size, root: toB64u(new Uint8Array(32).fill(3)), at: toRfc3339Ms(new Date()) },
+      'hub',
+      'hub-fork-1',
+    );
+    const m = await eventually(
+      async () => {
+        const st = await memberState('kr');
+        return st.events.some((e) => e.code === 'CHECKPOINT_FORK') ? st : undefined;
+      },
+      30000,
+      "KR refusing the fork of the hub's log",
+    );
+    expect(m.events.find((e) => e.code === 'CHECKPOINT_FORK')).toMatchObject({
+      log: 'hub',
+      size: head.size,
+      verdict: 'refused',
+    });
+    // The checkpoint signed with KR's key is not the hub's: dropped without a decision.
+    expect(m.events.some((e) => e.size === head.size + 50)).toBe(false);
+    expect(m.heads.find((h) => h.log === 'hub')).toEqual(head);
+    // The hub never receives a cosignature by KR of the forked root.
+    const hs = await state();
+    expect(
+      hs.hubLog.cosignatures.filter((c) => c.witness === 'kr' && c.size === head.size),
+    ).toHaveLength(1);
+  }, 60000);
 
   it('lets only auditors and hub operators see the witness state', async () => {
     expect((await hub.get('/api/v1/audit/witness', ['hub-operator'])).status).toBe(200);

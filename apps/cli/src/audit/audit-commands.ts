@@ -7,6 +7,7 @@ import {
   parseStrictJson,
   verifyDirectory,
   type Directory,
+  type KeyResolver,
 } from '../../../../libs/protocol/src/index.js';
 import { readGovernanceKeyFile } from '../../../../libs/keystore/src/index.js';
 import {
@@ -82,11 +83,32 @@ function describeVerify(log: string, r: ExportVerifyResult): string[] {
       (r.checkpointsBeforeStart
         ? `, ${r.checkpointsBeforeStart} before the retained entries`
         : '') +
-      `, ${r.witnessed} countersigned by the hub witness`,
+      `, ${r.witnessed} countersigned` +
+      (r.witnesses.length > 0 ? ` (witnesses: ${r.witnesses.join(', ')})` : ' by no witness'),
     ...(m && m.start > 0
       ? [`entries before ${m.start} were pruned (retention); their right edge verified`]
       : []),
   ];
+}
+
+/**
+ * Whose cosignatures count for a log (ADR 0061): the hub's for a member's log, any member's in
+ * the directory for the hub's own log; each verified with the claimed witness's own keys.
+ */
+export function witnessKeys(
+  directory: Directory,
+  log: string,
+  at: Date,
+): (witness: string) => KeyResolver | undefined {
+  return (witness) => {
+    const allowed =
+      log === 'hub'
+        ? witness !== 'hub' && directory.members.some((m) => m.id === witness)
+        : witness === 'hub';
+    return allowed
+      ? directoryKeyResolver(directory, { at, mode: 'historical', member: witness })
+      : undefined;
+  };
 }
 
 /** The differences of a reconciliation as lines. */
@@ -168,11 +190,7 @@ export function registerAuditCommands(
           file,
           lines: api ? fetchEntryLines(api, size) : fileLines(target),
           resolveLogKey: directoryKeyResolver(directory, { at, mode: 'historical', member: log }),
-          resolveWitnessKey: directoryKeyResolver(directory, {
-            at,
-            mode: 'historical',
-            member: 'hub',
-          }),
+          witnessKeyFor: witnessKeys(directory, log, at),
           onProgress: (n, total) => warn(`verified ${n} / ${total} entries`),
         });
         for (const l of describeVerify(log, result)) line(l);

@@ -9,11 +9,19 @@ import {
 import { createHash } from 'node:crypto';
 import { aggregateKey, type Aggregate } from '../../../../libs/correlation/src/index.js';
 import { toRfc3339Ms, type IndicatorRecord } from '../../../../libs/protocol/src/index.js';
-import { AuditLog, recordRef, type AuditEvent } from '../../../../libs/audit/src/index.js';
-import { HUB } from '../../../../libs/broker/src/index.js';
+import {
+  AuditError,
+  AuditLog,
+  openCosignature,
+  recordRef,
+  type AuditEvent,
+  type CheckpointMessage,
+} from '../../../../libs/audit/src/index.js';
+import { HUB, subjectFor } from '../../../../libs/broker/src/index.js';
 import { HUB_CONFIG, type HubConfig } from '../config/hub.config.js';
 import { FederationContext } from '../federation/federation.context.js';
-import { HubAuditStore } from './hub-audit.store.js';
+import { FEDERATION_PUBLISHER, type FederationPublisher } from '../ingest/publisher.js';
+import { HubAuditStore, type HubLogCosignature } from './hub-audit.store.js';
 
 const PRUNE_EVERY_MS = 6 * 3600 * 1000;
 const MEMBER = /^[a-z][a-z0-9-]{0,31}$/;
@@ -83,13 +91,17 @@ export class HubAuditService
   private running: Promise<unknown> | undefined;
   private lastPrune = 0;
 
+  /** The newest checkpoint message not yet published to each member (retried every pass). */
+  private readonly unpublished = new Map<string, CheckpointMessage>();
+
   constructor(
-    store: HubAuditStore,
-    federation: FederationContext,
+    private readonly hubStore: HubAuditStore,
+    private readonly federation: FederationContext,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    @Inject(FEDERATION_PUBLISHER) private readonly publisher: FederationPublisher,
   ) {
     const logger = new Logger('audit');
-    super(store, {
+    super(hubStore, {
       logId: HUB,
       get signingKey() {
         return federation.signingKey;
@@ -128,13 +140,70 @@ export class HubAuditService
       });
   }
 
-  /** Prune when due, then sign a checkpoint if the log grew. */
+  /**
+   * Prune when due, sign a checkpoint if the log grew, and publish it to every active member's
+   * witness on `fed.v1.hub.<member>.checkpoints` (ADR 0061). A member the publish failed for gets
+   * the newest message on the next pass (its proofs cover the last few sizes).
+   */
   async checkpointPass(now = new Date()): Promise<void> {
     if (now.getTime() - this.lastPrune > PRUNE_EVERY_MS) {
       this.lastPrune = now.getTime();
       await this.prune(now);
     }
-    await this.checkpoint(now);
+    const fresh = await this.checkpoint(now);
+    if (fresh) {
+      for (const m of this.federation.directory.members) {
+        if (m.id !== HUB && m.status === 'active') this.unpublished.set(m.id, fresh);
+      }
+    }
+    for (const [member, msg] of [...this.unpublished]) {
+      const size = (
+        JSON.parse(Buffer.from(msg.checkpoint.split('.')[1] ?? '', 'base64url').toString()) as {
+          size: number;
+        }
+      ).size;
+      try {
+        await this.publisher.publish(
+          subjectFor(HUB, member, 'checkpoints'),
+          Buffer.from(JSON.stringify(msg), 'utf8'),
+          { msgId: `checkpoint.hub.${member}.${size}` },
+        );
+        if (this.unpublished.get(member) === msg) this.unpublished.delete(member);
+      } catch (e) {
+        this.logger.warn(
+          `checkpoint hub@${size} not published to ${member}: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    }
+  }
+
+  /**
+   * A member's cosignature of one of our checkpoints (on `fed.v1.<member>.hub.checkpoints`):
+   * kept when its signature is the member's and it names a checkpoint we signed, size and root.
+   * @throws AuditError otherwise (the caller drops it)
+   */
+  async cosigned(member: string, jws: string, now = new Date()): Promise<void> {
+    const c = await openCosignature(jws, this.federation.receiveResolver(now, member));
+    const mine = c.log === HUB ? await this.hubStore.checkpointAt(c.size) : undefined;
+    if (c.witness !== member || !mine || mine.root !== c.root) {
+      throw new AuditError(
+        'INVALID_CHECKPOINT',
+        `cosignature by ${member} of ${c.log}@${c.size} matches no checkpoint of the hub's log`,
+      );
+    }
+    await this.hubStore.addMemberCosignature(c.size, member, jws, c.witnessedAt);
+  }
+
+  /** The newest checkpoint of the hub's log and the members' cosignatures of recent ones. */
+  async witnessedBy(limit = 200): Promise<{
+    newest: { size: number; root: string; at: string } | null;
+    cosignatures: HubLogCosignature[];
+  }> {
+    const newest = (await this.hubStore.checkpoints(1, true))[0];
+    return {
+      newest: newest ? { size: newest.size, root: newest.root, at: newest.at } : null,
+      cosignatures: await this.hubStore.memberCosignatures(limit),
+    };
   }
 
   // ---- ingest ------------------------------------------------------------------------------

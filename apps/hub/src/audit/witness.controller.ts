@@ -1,25 +1,37 @@
 import { Controller, Get, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { isAuditError } from '../../../../libs/audit/src/index.js';
+import { isAuditError, isCheckpointMessage } from '../../../../libs/audit/src/index.js';
 import { Roles } from '../../../../libs/auth/src/index.js';
+import { isProtocolError } from '../../../../libs/protocol/src/index.js';
 import type { InboundMessage } from '../../../../libs/transport/src/index.js';
+import { HubAuditService } from './hub-audit.service.js';
 import { WitnessService } from './witness.service.js';
 
-/** NATS door of the witness: members' checkpoints on `fed.v1.<member>.hub.checkpoints`. */
+/**
+ * NATS door of `fed.v1.<member>.hub.checkpoints`: a member's checkpoint for the hub to witness
+ * (a JSON object), or the member's cosignature of one of the hub's own checkpoints (a compact
+ * JWS, ADR 0061).
+ */
 @Controller()
 export class WitnessInboundController {
   private readonly log = new Logger('witness');
-  constructor(private readonly witness: WitnessService) {}
+  constructor(
+    private readonly witness: WitnessService,
+    private readonly audit: HubAuditService,
+  ) {}
 
   @EventPattern('checkpoints')
   async checkpoint(@Payload() msg: InboundMessage): Promise<void> {
+    const checkpoint = isCheckpointMessage(msg.data);
     try {
-      await this.witness.witness(msg.origin, msg.data);
+      if (checkpoint) await this.witness.witness(msg.origin, msg.data);
+      else await this.audit.cosigned(msg.origin, Buffer.from(msg.data).toString('utf8'));
     } catch (e) {
-      // A malformed or badly signed checkpoint is dropped (acked) and logged, never retried.
-      if (!isAuditError(e)) throw e;
-      this.log.warn(`checkpoint from ${msg.origin} refused: ${e.code} ${e.message}`);
+      // A malformed or badly signed message is dropped (acked) and logged, never retried.
+      if (!isAuditError(e) && !isProtocolError(e)) throw e;
+      const what = checkpoint ? 'checkpoint' : 'cosignature';
+      this.log.warn(`${what} from ${msg.origin} refused: ${e.code} ${e.message}`);
     }
   }
 }
@@ -33,7 +45,10 @@ export class WitnessController {
 
   @Get()
   @Roles('auditor', 'hub-operator')
-  @ApiOperation({ summary: 'Last countersigned checkpoint per member log, and recent decisions' })
+  @ApiOperation({
+    summary:
+      "Last countersigned checkpoint per member log, recent decisions, and members' cosignatures of the hub's own log",
+  })
   async state(): Promise<unknown> {
     return this.witness.state();
   }

@@ -4,10 +4,11 @@ import type { HubConfig } from '../config/hub.config.js';
 import { HUB_ENTITIES } from './entities.js';
 import { HubInitial1764400000000 } from './migrations/0001-hub-initial.js';
 import { HubAudit1764500000000 } from './migrations/0002-hub-audit.js';
+import { HubLogCosignatures1764600000000 } from './migrations/0003-hub-log-cosignatures.js';
 
 const HUB_SCHEMA = {
   entities: HUB_ENTITIES,
-  migrations: [HubInitial1764400000000, HubAudit1764500000000],
+  migrations: [HubInitial1764400000000, HubAudit1764500000000, HubLogCosignatures1764600000000],
 };
 
 /** The hub's DataSource (libs/persistence), not yet initialized. */

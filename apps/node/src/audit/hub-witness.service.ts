@@ -1,0 +1,75 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import {
+  SqlWitnessStore,
+  witnessCheckpoint,
+  type WitnessVerdict,
+} from '../../../../libs/audit/src/index.js';
+import { HUB, outboxStreamName, subjectFor } from '../../../../libs/broker/src/index.js';
+import { FederationContext } from '../federation/federation.context.js';
+import { NODE_DATA_SOURCE } from '../persistence/node.store.js';
+import { FEDERATION_PUBLISHER, type FederationPublisher } from '../sharing/publisher.js';
+
+/** The node's memory of the hub's log as its witness (libs/audit `SqlWitnessStore`). */
+@Injectable()
+export class NodeWitnessStore extends SqlWitnessStore implements OnModuleInit {
+  constructor(@Inject(NODE_DATA_SOURCE) ds: DataSource) {
+    super(ds);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.ensureTables();
+  }
+}
+
+/**
+ * Every member witnesses the hub's own audit log (ADR 0061), as the hub witnesses each member's:
+ * a checkpoint of the hub's log (on `fed.v1.hub.<me>.checkpoints`) is verified with the hub's key,
+ * judged against the last one this node accepted, recorded, and, when it extends that one,
+ * countersigned with this node's key and sent back on `fed.v1.<me>.hub.checkpoints`.
+ */
+@Injectable()
+export class HubWitnessService {
+  private readonly log = new Logger('witness');
+
+  constructor(
+    private readonly store: NodeWitnessStore,
+    private readonly federation: FederationContext,
+    @Inject(FEDERATION_PUBLISHER) private readonly publisher: FederationPublisher,
+  ) {}
+
+  /**
+   * @throws AuditError for a malformed message or a bad signature (dropped by the caller); a
+   *   failed publish of the cosignature is thrown as is, so the message comes again (judging the
+   *   same checkpoint twice accepts it twice and changes nothing)
+   */
+  async witness(data: Uint8Array, now = new Date()): Promise<WitnessVerdict> {
+    const me = this.federation.memberId;
+    const { verdict, cosignature } = await witnessCheckpoint({
+      witness: me,
+      log: HUB,
+      data,
+      resolveLogKey: this.federation.receiveResolver(now, HUB),
+      store: this.store,
+      signingKey: this.federation.signingKey,
+      now,
+    });
+    if (!verdict.ok) {
+      this.log.warn(`refused checkpoint of the hub's log: ${verdict.code} ${verdict.reason}`);
+      return verdict;
+    }
+    await this.publisher.publish(
+      subjectFor(me, HUB, 'checkpoints'),
+      Buffer.from(cosignature ?? '', 'utf8'),
+      {
+        msgId: `cosignature.${me}.hub.${verdict.head.size}`,
+        expectStream: outboxStreamName(me, HUB),
+      },
+    );
+    return verdict;
+  }
+
+  async state(limit = 200) {
+    return { heads: await this.store.heads(), events: await this.store.events(limit) };
+  }
+}
