@@ -157,6 +157,11 @@ export class HubAuditService
       }
     }
     for (const [member, msg] of [...this.unpublished]) {
+      const m = this.federation.directory.members.find((x) => x.id === member);
+      if (m?.status !== 'active') {
+        this.unpublished.delete(member); // suspended or removed since: nothing more to send
+        continue;
+      }
       const size = (
         JSON.parse(Buffer.from(msg.checkpoint.split('.')[1] ?? '', 'base64url').toString()) as {
           size: number;
