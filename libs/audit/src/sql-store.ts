@@ -219,27 +219,17 @@ export class SqlAuditStore {
 
   /** The checkpoint signed at exactly `size`, if any. */
   async checkpointAt(size: number): Promise<StoredCheckpoint | undefined> {
-    const rows = await this.q<{
-      size: string | number;
-      root: string;
-      at: string;
-      jws: string;
-      cosignature: string | null;
-    }>('SELECT size, root, at, jws, cosignature FROM audit_checkpoint WHERE size = ?', [size]);
-    const r = rows[0];
-    return r ? { ...r, size: Number(r.size) } : undefined;
+    return (await this.checkpointRows('WHERE size = ?', [size]))[0];
   }
 
   async checkpoints(limit = 100000, newestFirst = false): Promise<StoredCheckpoint[]> {
-    const rows = await this.q<{
-      size: string | number;
-      root: string;
-      at: string;
-      jws: string;
-      cosignature: string | null;
-    }>(
-      `SELECT size, root, at, jws, cosignature FROM audit_checkpoint ORDER BY size ${newestFirst ? 'DESC' : 'ASC'} LIMIT ?`,
-      [limit],
+    return this.checkpointRows(`ORDER BY size ${newestFirst ? 'DESC' : 'ASC'} LIMIT ?`, [limit]);
+  }
+
+  private async checkpointRows(tail: string, params: unknown[]): Promise<StoredCheckpoint[]> {
+    const rows = await this.q<Omit<StoredCheckpoint, 'size'> & { size: string | number }>(
+      `SELECT size, root, at, jws, cosignature FROM audit_checkpoint ${tail}`,
+      params,
     );
     return rows.map((r) => ({ ...r, size: Number(r.size) }));
   }
