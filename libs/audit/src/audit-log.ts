@@ -48,6 +48,12 @@ export interface CheckpointMessage {
   proofs: ConsistencyClaim[];
 }
 
+/** The size a checkpoint message of our own signs (its payload, read without verifying). */
+export function checkpointMessageSize(msg: CheckpointMessage): number {
+  const payload = Buffer.from(msg.checkpoint.split('.')[1] ?? '', 'base64url').toString('utf8');
+  return (JSON.parse(payload) as { size: number }).size;
+}
+
 /** What a log needs from its owner (read when used: a node learns its id after start-up). */
 export interface AuditLogOwner {
   /** The member id, or `hub`. */

@@ -12,6 +12,7 @@ import { toRfc3339Ms, type IndicatorRecord } from '../../../../libs/protocol/src
 import {
   AuditError,
   AuditLog,
+  checkpointMessageSize,
   openCosignature,
   recordRef,
   type AuditEvent,
@@ -162,11 +163,7 @@ export class HubAuditService
         this.unpublished.delete(member); // suspended or removed since: nothing more to send
         continue;
       }
-      const size = (
-        JSON.parse(Buffer.from(msg.checkpoint.split('.')[1] ?? '', 'base64url').toString()) as {
-          size: number;
-        }
-      ).size;
+      const size = checkpointMessageSize(msg);
       try {
         await this.publisher.publish(
           subjectFor(HUB, member, 'checkpoints'),

@@ -8,6 +8,7 @@ import {
 import { HUB, outboxStreamName, subjectFor } from '../../../../libs/broker/src/index.js';
 import { NODE_CONFIG, type NodeConfig } from '../config/node.config.js';
 import { FEDERATION_PUBLISHER, type FederationPublisher } from '../sharing/publisher.js';
+import { checkpointMessageSize } from '../../../../libs/audit/src/index.js';
 import { AuditService, type CheckpointMessage } from './audit.service.js';
 
 const PRUNE_EVERY_MS = 6 * 3600 * 1000;
@@ -63,11 +64,7 @@ export class CheckpointPublisher implements OnApplicationBootstrap, OnApplicatio
     if (!msg) return undefined;
     this.unpublished = msg;
     const me = this.audit.memberId;
-    const size = (
-      JSON.parse(Buffer.from(msg.checkpoint.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
-        size: number;
-      }
-    ).size;
+    const size = checkpointMessageSize(msg);
     await this.publisher.publish(
       subjectFor(me, HUB, 'checkpoints'),
       Buffer.from(JSON.stringify(msg), 'utf8'),
