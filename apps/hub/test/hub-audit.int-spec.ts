@@ -118,4 +118,30 @@ describe.each(databases)("the hub's audit entries in the operation transaction o
     ).rejects.toThrow(/entry.at/);
     expect((await store.dirtyKeys(10)).length).toBe(2);
   });
+  it('signs the root of the size it names when an entry commits while it signs', async () => {
+    await ingest(10n, record(10));
+    const hubStore = (audit as unknown as { store: HubAuditStore }).store;
+    const original = hubStore.checkpoints.bind(hubStore);
+    let once = true;
+    // Another operation commits while the checkpoint waits for its recent checkpoints.
+    hubStore.checkpoints = async (...args: Parameters<HubAuditStore['checkpoints']>) => {
+      if (once) {
+        once = false;
+        await ingest(11n, record(11));
+      }
+      return original(...args);
+    };
+    try {
+      const msg = await audit.checkpoint(NOW);
+      expect(msg).toBeDefined();
+      const signed = (await original(1, true))[0]!;
+      expect(audit.size).toBe(signed.size + 1);
+      const proof = await audit.consistency(signed.size, audit.size, {
+        actor: 'auditor.test',
+      });
+      expect(proof.oldRoot).toBe(signed.root);
+    } finally {
+      hubStore.checkpoints = original;
+    }
+  });
 });

@@ -342,10 +342,13 @@ export class AuditLog {
    */
   async checkpoint(now = new Date()): Promise<CheckpointMessage | undefined> {
     await this.flush();
-    const size = this.size;
+    // Size and root from one frontier, before any await: entries committed while the store
+    // answers below replace `this.frontier`, whose root would then be a larger tree's.
+    const frontier = this.frontier;
+    const size = frontier.size;
+    const root = toB64u(frontier.root());
     const recent = await this.store.checkpoints(8, true);
     if (size === 0 || recent[0]?.size === size) return undefined;
-    const root = toB64u(this.frontier.root());
     const at = toRfc3339Ms(now);
     const jws = await signStatement(
       { v: 1, type: 'checkpoint', log: this.logId, size, root, at },
