@@ -25,12 +25,43 @@ export interface ExportManifestFile {
   directory: string;
 }
 
+/**
+ * A checkpoint of the log that a witness kept (its witness head, ADR 0062): signed by the log's
+ * owner, obtained from the witness and not from the owner, so the owner cannot choose it.
+ */
+export interface WitnessView {
+  /** Who kept it (a member id, or `hub`): for the report only, the checkpoint's signature is the log owner's. */
+  witness: string;
+  /** The signed checkpoint (compact JWS), as the witness's `GET /api/v1/audit/witness` gives it. */
+  checkpoint: string;
+}
+
+/** What became of one {@link WitnessView}. */
+export interface WitnessViewOutcome {
+  witness: string;
+  size: number;
+  root: string;
+  /**
+   * `matched`: the export's entries hash to that root at that size; `forked`: they do not, so the
+   * owner signed two different logs (verification fails); `beyond`: larger than the export, to be
+   * checked against a later one; `pruned`: before the retained entries (not recomputable);
+   * `unchecked`: verification stopped before its size (the failure says why).
+   */
+  status: 'matched' | 'forked' | 'beyond' | 'pruned' | 'unchecked';
+}
+
 export interface ExportVerifyResult extends VerifyResult {
   manifest?: ExportManifest;
   /** Checkpoints countersigned by at least one witness (verified, matching a checkpoint). */
   witnessed: number;
   /** The witnesses whose verified cosignatures matched a checkpoint, sorted. */
   witnesses: string[];
+  /** Per witness, the largest checkpoint size it countersigned (verified, matching), by name. */
+  cosignedUpTo: Record<string, number>;
+  /** The largest size a checkpoint in the export signed (0 when there is none). */
+  newestCheckpoint: number;
+  /** The witness views given, checked against the export's entries, in the order given. */
+  views: WitnessViewOutcome[];
 }
 
 /** Entry lines one by one, or in chunks (arrays of lines: cheaper to iterate asynchronously). */
@@ -48,6 +79,9 @@ function failed(position: number, reason: string): ExportVerifyResult {
     uncovered: 0,
     witnessed: 0,
     witnesses: [],
+    cosignedUpTo: {},
+    newestCheckpoint: 0,
+    views: [],
     failure: { position, reason },
   };
 }
@@ -62,6 +96,9 @@ function failed(position: number, reason: string): ExportVerifyResult {
  * @param p.resolveLogKey resolves the log owner's signing key (via a verified directory)
  * @param p.witnessKeyFor the key resolver of a witness the log accepts (the hub for a member's
  *   log, any member for the hub's), `undefined` for anyone else; without it no cosignature counts
+ * @param p.views checkpoints witnesses kept (ADR 0062): each is verified with the log owner's key
+ *   and its root compared with the export's at its size; a different root fails verification (the
+ *   owner showed that witness another log)
  * @param p.onProgress called every `progressEvery` entries
  */
 export async function verifyExport(p: {
@@ -69,6 +106,7 @@ export async function verifyExport(p: {
   lines: Lines;
   resolveLogKey: KeyResolver;
   witnessKeyFor?: (witness: string) => KeyResolver | undefined;
+  views?: readonly WitnessView[];
   onProgress?: (entries: number, total: number) => void;
   progressEvery?: number;
 }): Promise<ExportVerifyResult> {
@@ -89,8 +127,29 @@ export async function verifyExport(p: {
       );
     }
   }
+  const viewed: { witness: string; cp: Checkpoint }[] = [];
+  for (const [i, view] of (p.views ?? []).entries()) {
+    try {
+      viewed.push({
+        witness: view.witness,
+        cp: await openCheckpoint(view.checkpoint, p.resolveLogKey),
+      });
+    } catch (e) {
+      return failed(
+        manifest.start,
+        `checkpoint kept by ${view.witness} (view ${i}): ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+    const cp = viewed[viewed.length - 1]!.cp;
+    if (cp.log !== manifest.log) {
+      return failed(
+        manifest.start,
+        `checkpoint kept by ${view.witness} is of log ${cp.log}, not ${manifest.log}`,
+      );
+    }
+  }
   const witnessedSizes = new Set<number>();
-  const witnessSet = new Set<string>();
+  const cosignedUpTo: Record<string, number> = {};
   if (p.witnessKeyFor) {
     for (const jws of p.file.cosignatures) {
       // Which witness it claims decides whose keys may have signed it: a cosignature verified
@@ -105,7 +164,7 @@ export async function verifyExport(p: {
           checkpoints.some((k) => k.log === c.log && k.size === c.size && k.root === c.root)
         ) {
           witnessedSizes.add(c.size);
-          witnessSet.add(c.witness);
+          cosignedUpTo[c.witness] = Math.max(cosignedUpTo[c.witness] ?? 0, c.size);
         }
       } catch (e) {
         if (!isAuditError(e)) throw e;
@@ -113,7 +172,9 @@ export async function verifyExport(p: {
     }
   }
   const witnessed = witnessedSizes.size;
-  const witnesses = [...witnessSet].sort();
+  const witnesses = Object.keys(cosignedUpTo).sort();
+  const newestCheckpoint = checkpoints.reduce((m, c) => Math.max(m, c.size), 0);
+  const extra = { witnessed, witnesses, cosignedUpTo, newestCheckpoint };
   let prefix: Frontier;
   try {
     prefix = new Frontier(manifest.start, decodeFrontier(manifest.prefix));
@@ -130,7 +191,12 @@ export async function verifyExport(p: {
       );
     }
   }
-  const v = new LogVerifier(manifest.log, checkpoints, prefix);
+  const v = new LogVerifier(
+    manifest.log,
+    checkpoints,
+    prefix,
+    viewed.map((x) => x.cp.size),
+  );
   const sha = createHash('sha256');
   const total = manifest.size - manifest.start;
   const every = p.progressEvery ?? 100_000;
@@ -161,20 +227,53 @@ export async function verifyExport(p: {
   }
   if (block !== '') sha.update(block, 'utf8');
   const r = v.finish({ size: manifest.size, root: manifest.root });
+  const views = judgeViews(viewed, v.rootsAt(), manifest);
   if (r.ok && !Buffer.from(fromB64u(manifest.sha256)).equals(sha.digest())) {
     return {
       ...r,
       ok: false,
       manifest,
-      witnessed,
-      witnesses,
+      ...extra,
+      views,
       failure: {
         position: manifest.start,
         reason: 'the file digest differs from the signed manifest',
       },
     };
   }
-  return { ...r, manifest, witnessed, witnesses };
+  const fork = views.find((x) => x.status === 'forked');
+  if (r.ok && fork) {
+    return {
+      ...r,
+      ok: false,
+      manifest,
+      ...extra,
+      views,
+      failure: {
+        position: fork.size,
+        reason:
+          `${manifest.log} signed root ${fork.root} at size ${fork.size} in the checkpoint ${fork.witness} kept, ` +
+          `and another root in this export: the log forked (${fork.witness} was shown another log)`,
+      },
+    };
+  }
+  return { ...r, manifest, ...extra, views };
+}
+
+/** Each witness view against the roots the export's entries reached. */
+function judgeViews(
+  viewed: readonly { witness: string; cp: Checkpoint }[],
+  roots: ReadonlyMap<number, string>,
+  manifest: ExportManifest,
+): WitnessViewOutcome[] {
+  return viewed.map(({ witness, cp }) => {
+    const base = { witness, size: cp.size, root: cp.root };
+    if (cp.size > manifest.size) return { ...base, status: 'beyond' };
+    if (cp.size < manifest.start) return { ...base, status: 'pruned' };
+    const root = roots.get(cp.size);
+    if (root === undefined) return { ...base, status: 'unchecked' };
+    return { ...base, status: root === cp.root ? 'matched' : 'forked' };
+  });
 }
 
 /** The `witness` a cosignature names, read before its signature is checked (to pick the keys). */

@@ -42,18 +42,25 @@ export class LogVerifier {
   private readonly beforeStart: number;
   private failure: VerifyFailure | undefined;
   private read = 0;
+  /** Sizes whose root is kept as it is reached (see {@link rootsAt}). */
+  private readonly watch: Set<number>;
+  private readonly watched = new Map<number, string>();
 
   /**
    * @param log the log's id (member id or `hub`)
    * @param checkpoints checkpoints whose signatures were verified by the caller
    * @param prefix the frontier at the first retained position (pruned logs), default empty
+   * @param watch sizes whose root to keep as they are reached, for statements signed elsewhere
+   *   (checkpoints a witness holds); read them with {@link rootsAt}
    */
   constructor(
     private readonly log: string,
     checkpoints: readonly Checkpoint[],
     prefix: Frontier = new Frontier(),
+    watch: Iterable<number> = [],
   ) {
     this.frontier = prefix.clone();
+    this.watch = new Set(watch);
     this.lastMatched = prefix.size;
     const start = prefix.size;
     const mine = checkpoints.filter((c) => c.log === log);
@@ -73,11 +80,19 @@ export class LogVerifier {
     return this.failure;
   }
 
+  /** The root (base64url) at each watched size reached so far (the prefix's size included). */
+  rootsAt(): ReadonlyMap<number, string> {
+    return this.watched;
+  }
+
   private fail(position: number, reason: string): void {
     this.failure ??= { position, reason };
   }
 
   private checkReached(): void {
+    if (this.watch.has(this.frontier.size) && !this.watched.has(this.frontier.size)) {
+      this.watched.set(this.frontier.size, toB64u(this.frontier.root()));
+    }
     while (
       !this.failure &&
       this.pending.length > 0 &&

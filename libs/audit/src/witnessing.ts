@@ -147,6 +147,15 @@ export class SqlWitnessStore {
     );
   }
 
+  /** How many checkpoints of `log` this witness refused (rollbacks, forks, unproven jumps). */
+  async refusals(log: string): Promise<number> {
+    const rows = await this.q<{ n: string | number }>(
+      "SELECT COUNT(*) AS n FROM audit_witness_event WHERE log = ? AND verdict = 'refused'",
+      [log],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async events(limit: number): Promise<WitnessEvent[]> {
     const rows = await this.q<WitnessEvent & { size: string | number }>(
       'SELECT log, size, root, verdict, code, reason, at FROM audit_witness_event ORDER BY id DESC LIMIT ?',
@@ -155,11 +164,25 @@ export class SqlWitnessStore {
     return rows.map((r) => ({ ...r, size: Number(r.size) }));
   }
 
-  async heads(): Promise<(WitnessedHead & { log: string })[]> {
-    const rows = await this.q<{ log: string; size: string | number; root: string; at: string }>(
-      'SELECT log, size, root, at FROM audit_witness_head ORDER BY log',
-    );
-    return rows.map((r) => ({ log: r.log, size: Number(r.size), root: r.root, at: r.at }));
+  /**
+   * The last accepted checkpoint per log, with its signed text: what an auditor compares with the
+   * log owner's export to find a log shown differently to different witnesses (ADR 0062).
+   */
+  async heads(): Promise<(WitnessedHead & { log: string; checkpoint: string })[]> {
+    const rows = await this.q<{
+      log: string;
+      size: string | number;
+      root: string;
+      at: string;
+      checkpoint: string;
+    }>('SELECT log, size, root, at, checkpoint FROM audit_witness_head ORDER BY log');
+    return rows.map((r) => ({
+      log: r.log,
+      size: Number(r.size),
+      root: r.root,
+      at: r.at,
+      checkpoint: r.checkpoint,
+    }));
   }
 }
 

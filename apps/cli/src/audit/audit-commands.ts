@@ -16,6 +16,7 @@ import {
   type ExportManifestFile,
   type ExportVerifyResult,
   type ReconcileReport,
+  type WitnessView,
 } from '../../../../libs/audit/src/index.js';
 import { MEMBER_ID, UsageError } from '../usage-error.js';
 import {
@@ -67,6 +68,105 @@ async function directoryOf(
   );
   const payload = file.directory.split('.')[1] ?? '';
   return parseDirectory(parseStrictJson(Buffer.from(payload, 'base64url')));
+}
+
+/**
+ * `--witness-state` files: each is what a witness's `GET /api/v1/audit/witness` answered (a
+ * member's view of the hub's log, or the hub's view of members' logs). Keeps the checkpoint the
+ * witness holds of `log`, if any (ADR 0062).
+ */
+export function readWitnessViews(
+  files: readonly string[],
+  log: string,
+): { views: WitnessView[]; without: string[] } {
+  const views: WitnessView[] = [];
+  const without: string[] = [];
+  for (const file of files) {
+    if (!existsSync(file)) throw new UsageError('--witness-state', `${file} does not exist`);
+    let v: { witness?: unknown; heads?: unknown };
+    try {
+      v = parseStrictJson(readFileSync(file, 'utf8')) as typeof v;
+    } catch (e) {
+      throw new UsageError(
+        '--witness-state',
+        `${file} is not JSON: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+    if (
+      typeof v !== 'object' ||
+      v === null ||
+      typeof v.witness !== 'string' ||
+      !MEMBER_ID.test(v.witness) ||
+      !Array.isArray(v.heads)
+    ) {
+      throw new UsageError(
+        '--witness-state',
+        `${file} is not a witness state ({witness, heads}, as GET /api/v1/audit/witness answers)`,
+      );
+    }
+    const head = (v.heads as unknown[]).find(
+      (h) => (h as { log?: unknown } | null)?.log === log,
+    ) as { checkpoint?: unknown } | undefined;
+    if (head === undefined) {
+      without.push(v.witness);
+      continue;
+    }
+    if (typeof head.checkpoint !== 'string') {
+      throw new UsageError('--witness-state', `${file}: the head of ${log} has no checkpoint`);
+    }
+    views.push({ witness: v.witness, checkpoint: head.checkpoint });
+  }
+  return { views, without };
+}
+
+/** Who should countersign `log`: every active member for the hub's log, the hub for a member's. */
+function expectedWitnesses(directory: Directory, log: string): string[] {
+  return log === 'hub'
+    ? directory.members.filter((m) => m.id !== 'hub' && m.status === 'active').map((m) => m.id)
+    : ['hub'];
+}
+
+/** How far each expected witness countersigned, and each witness view's outcome, as lines. */
+export function describeWitnessing(
+  r: ExportVerifyResult,
+  expected: readonly string[],
+  without: readonly string[] = [],
+): string[] {
+  const out: string[] = [];
+  if (r.newestCheckpoint > 0) {
+    const names = [...new Set([...expected, ...Object.keys(r.cosignedUpTo)])].sort();
+    const parts = names.map((w) => {
+      const upTo = r.cosignedUpTo[w];
+      if (upTo === undefined) return `${w} none`;
+      const behind = r.newestCheckpoint - upTo;
+      return behind > 0 ? `${w} up to ${upTo} (${behind} entries behind)` : `${w} up to ${upTo}`;
+    });
+    out.push(`countersigned (newest checkpoint at ${r.newestCheckpoint}): ${parts.join(', ')}`);
+  }
+  for (const v of r.views) {
+    const what = `${v.witness} holds a checkpoint at ${v.size}`;
+    switch (v.status) {
+      case 'matched':
+        out.push(`${what}: this export has the same root there`);
+        break;
+      case 'forked':
+        out.push(`${what} with root ${v.root}: this export has another root there (FORK)`);
+        break;
+      case 'beyond':
+        out.push(
+          `${what}: beyond this export (${r.manifest?.size ?? 0} entries); export again to check it`,
+        );
+        break;
+      case 'pruned':
+        out.push(`${what}: before the retained entries; not checkable`);
+        break;
+      case 'unchecked':
+        out.push(`${what}: not checked (verification stopped first)`);
+        break;
+    }
+  }
+  for (const w of without) out.push(`${w} holds no checkpoint of this log`);
+  return out;
 }
 
 function describeVerify(log: string, r: ExportVerifyResult): string[] {
@@ -154,10 +254,23 @@ export function registerAuditCommands(
     .option('--governance <file>', 'governance public keys: verify the embedded directory')
     .option('--federation <file>', 'demo federation.json (auditor token and governance keys)')
     .option('--member <id>', 'member of --federation to verify')
+    .option(
+      '--witness-state <file>',
+      "a witness's GET /api/v1/audit/witness answer, saved to a file: the checkpoint it holds of " +
+        'this log must match the export (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .action(
       async (
         target: string,
-        o: { token?: string; governance?: string; federation?: string; member?: string },
+        o: {
+          token?: string;
+          governance?: string;
+          federation?: string;
+          member?: string;
+          witnessState: string[];
+        },
       ) => {
         let api: NodeApi | undefined;
         let governance = o.governance;
@@ -185,15 +298,20 @@ export function registerAuditCommands(
         ).log;
         if (typeof log !== 'string' || !MEMBER_ID.test(log))
           throw new Error('the manifest names no log');
+        const { views, without } = readWitnessViews(o.witnessState, log);
         const at = new Date();
         const result = await verifyExport({
           file,
           lines: api ? fetchEntryLines(api, size) : fileLines(target),
           resolveLogKey: directoryKeyResolver(directory, { at, mode: 'historical', member: log }),
           witnessKeyFor: witnessKeys(directory, log, at),
+          views,
           onProgress: (n, total) => warn(`verified ${n} / ${total} entries`),
         });
         for (const l of describeVerify(log, result)) line(l);
+        for (const l of describeWitnessing(result, expectedWitnesses(directory, log), without)) {
+          line(l);
+        }
         if (!result.ok) {
           throw new Error(
             `audit log of ${log} failed verification at position ${result.failure?.position ?? '?'}`,

@@ -46,11 +46,13 @@ export class WitnessService {
   }
 
   /**
-   * The head per member log and the recent decisions; and, for the hub's own log, which members
+   * The head per member log (with the member's signed checkpoint, to compare with that member's
+   * export: ADR 0062) and the recent decisions; and, for the hub's own log, which members
    * countersigned its newest checkpoints (ADR 0061).
    */
   async state(limit = 200) {
     return {
+      witness: HUB,
       heads: await this.store.heads(),
       events: await this.store.events(limit),
       hubLog: await this.audit.witnessedBy(),

@@ -6,8 +6,9 @@ import {
   type WitnessVerdict,
 } from '../../../../libs/audit/src/index.js';
 import { HUB, outboxStreamName, subjectFor } from '../../../../libs/broker/src/index.js';
+import { parseStrictJson } from '../../../../libs/protocol/src/index.js';
 import { FederationContext } from '../federation/federation.context.js';
-import { NODE_DATA_SOURCE } from '../persistence/node.store.js';
+import { NODE_DATA_SOURCE, NodeStore } from '../persistence/node.store.js';
 import { FEDERATION_PUBLISHER, type FederationPublisher } from '../sharing/publisher.js';
 
 /** The node's memory of the hub's log as its witness (libs/audit `SqlWitnessStore`). */
@@ -34,6 +35,7 @@ export class HubWitnessService {
 
   constructor(
     private readonly store: NodeWitnessStore,
+    private readonly nodeStore: NodeStore,
     private readonly federation: FederationContext,
     @Inject(FEDERATION_PUBLISHER) private readonly publisher: FederationPublisher,
   ) {}
@@ -69,7 +71,41 @@ export class HubWitnessService {
     return verdict;
   }
 
+  /**
+   * The hub's receipts for this node's bundles that no checkpoint this node countersigned covers
+   * yet (ADR 0062). The hub logs each receipt in the transaction that stores the bundle, and signs
+   * a checkpoint within its interval after its log grew: a receipt older than that with no newer
+   * checkpoint here means the hub is not showing this member its log. Both times are the hub's.
+   */
+  async uncoveredReceipts(now = new Date()): Promise<{ since: string | null; seconds: number }> {
+    const head = (await this.store.heads()).find((h) => h.log === HUB);
+    let since: string | null = null;
+    for (const text of await this.nodeStore.recentReceipts(HUB, 100)) {
+      let at: unknown;
+      try {
+        at = (parseStrictJson(text) as { receivedAt?: unknown }).receivedAt;
+      } catch {
+        continue; // stored by this node after verification; never expected
+      }
+      if (typeof at !== 'string' || (head && at <= head.at)) continue;
+      if (since === null || at < since) since = at;
+    }
+    return {
+      since,
+      seconds: since === null ? 0 : Math.max(0, (now.getTime() - Date.parse(since)) / 1000),
+    };
+  }
+
+  /**
+   * This node's view of the hub's log: the last checkpoint it countersigned (with the hub's signed
+   * text, which an auditor checks against the hub's export: ADR 0062) and its recent decisions.
+   */
   async state(limit = 200) {
-    return { heads: await this.store.heads(), events: await this.store.events(limit) };
+    return {
+      witness: this.federation.memberId,
+      heads: await this.store.heads(),
+      uncoveredReceipts: await this.uncoveredReceipts(),
+      events: await this.store.events(limit),
+    };
   }
 }

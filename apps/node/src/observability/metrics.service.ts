@@ -2,11 +2,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { inboxStreamName } from '../../../../libs/broker/src/index.js';
+import { HUB, inboxStreamName } from '../../../../libs/broker/src/index.js';
 import { NODE_NATS } from '../federation/directory.service.js';
 import { FederationContext } from '../federation/federation.context.js';
 import { NodeStore } from '../persistence/node.store.js';
 import { AuditStore } from '../audit/audit.store.js';
+import { HubWitnessService, NodeWitnessStore } from '../audit/hub-witness.service.js';
 
 /** Durable consumer name of the node's inbox (bootstrap.ts). */
 export const INBOX_DURABLE = 'node';
@@ -39,6 +40,8 @@ export class MetricsService {
   constructor(
     private readonly nodeStore: NodeStore,
     private readonly audit: AuditStore,
+    witnessStore: NodeWitnessStore,
+    hubWitness: HubWitnessService,
     private readonly federation: FederationContext,
     @Inject(NODE_NATS) private readonly nc: NatsConnection,
   ) {
@@ -133,6 +136,42 @@ export class MetricsService {
       registers,
       async collect() {
         this.set((await newestCheckpoint())?.cosignature ? 1 : 0);
+      },
+    });
+    // This node as a witness of the hub's own log (ADR 0061, 0062): a head that stops moving
+    // while the federation works, or any refusal, is the hub showing this member another log.
+    const hubHead = async () => (await witnessStore.heads()).find((h) => h.log === HUB);
+    new Gauge({
+      name: 'fedintel_hub_log_witnessed_size',
+      help: "Size of the hub's audit log at the last checkpoint this node countersigned (-1 before the first)",
+      registers,
+      async collect() {
+        this.set((await hubHead())?.size ?? -1);
+      },
+    });
+    new Gauge({
+      name: 'fedintel_hub_log_witnessed_age_seconds',
+      help: "Age of the hub's newest checkpoint this node countersigned, from its signing time (-1 before the first)",
+      registers,
+      async collect() {
+        const h = await hubHead();
+        this.set(h ? Math.max(0, (Date.now() - Date.parse(h.at)) / 1000) : -1);
+      },
+    });
+    new Gauge({
+      name: 'fedintel_hub_log_uncovered_receipt_age_seconds',
+      help: "Age of the oldest hub receipt for this node's bundles that no countersigned checkpoint of the hub's log covers (0 when none)",
+      registers,
+      async collect() {
+        this.set((await hubWitness.uncoveredReceipts()).seconds);
+      },
+    });
+    new Gauge({
+      name: 'fedintel_hub_log_checkpoints_refused',
+      help: "Checkpoints of the hub's log this node refused to countersign (rollback, fork, unproven jump)",
+      registers,
+      async collect() {
+        this.set(await witnessStore.refusals(HUB));
       },
     });
     new Gauge({

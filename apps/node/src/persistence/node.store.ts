@@ -947,6 +947,18 @@ export class NodeStore {
     return rows[0]?.t ?? null;
   }
 
+  /** The receipts (JSON) of the newest bundles `addressee` acknowledged, newest first. */
+  async recentReceipts(addressee: string, limit: number): Promise<string[]> {
+    const rows: { receipt_json: string }[] = (await this.exec(
+      this.ds.manager,
+      `SELECT receipt_json FROM outbox_bundle
+        WHERE addressee = ? AND status = 'acknowledged' AND receipt_json IS NOT NULL
+        ORDER BY seq DESC LIMIT ?`,
+      [addressee, limit],
+    )) as never;
+    return rows.map((r) => r.receipt_json);
+  }
+
   // ---- interop (imports, exports, TAXII) -------------------------------------------------
 
   /** Which of `values` (normalized) this origin already holds as current indicators of `type`. */
