@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import request from 'supertest';
@@ -19,13 +23,39 @@ import { witnessKeys } from '../../../apps/cli/src/audit/audit-commands.js';
 import { HubAuditService } from '../../../apps/hub/src/audit/hub-audit.service.js';
 import { subjectFor } from '../../../libs/broker/src/index.js';
 import { CheckpointPublisher } from '../../../apps/node/src/audit/checkpoint.publisher.js';
+import { MetricsService } from '../../../apps/node/src/observability/metrics.service.js';
+import {
+  FEDERATION_PUBLISHER,
+  type FederationPublisher,
+} from '../../../apps/hub/src/ingest/publisher.js';
 import { eventually, indicatorBody } from '../../../apps/node/test/federation.harness.js';
 import type { TestFederation } from '../../../apps/node/test/federation.harness.js';
 import { startHubFederation, type TestHub } from './hub.harness.js';
 
 interface WitnessState {
-  heads: { log: string; size: number; root: string }[];
+  witness: string;
+  heads: { log: string; size: number; root: string; checkpoint: string }[];
   events: { log: string; size: number; verdict: string; code: string | null }[];
+  uncoveredReceipts?: { since: string | null; seconds: number };
+}
+
+const CLI = join(process.cwd(), 'dist/apps/cli/src/main.js');
+
+/** fedctl, run beside the in-process hub (asynchronously, so the hub can answer it). */
+function fedctl(args: string[]): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, ...args]);
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('close', (status) => resolve({ status, out }));
+  });
+}
+
+/** One sample of a Prometheus exposition text (the first line of that name). */
+function sample(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+  return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 interface HubWitnessState extends WitnessState {
@@ -306,6 +336,143 @@ describe('the hub witnesses member checkpoints', () => {
       hs.hubLog.cosignatures.filter((c) => c.witness === 'kr' && c.size === head.size),
     ).toHaveLength(1);
   }, 60000);
+
+  it("shows a member the hub's receipts no checkpoint covers, and an auditor a member left behind or shown a fork", async () => {
+    const audit = hub.app.get(HubAuditService);
+    const kr = f.nodes.kr!;
+    const krMetrics = kr.app.get(MetricsService);
+    const dir = mkdtempSync(join(tmpdir(), 'fedintel-witness-views-'));
+    try {
+      // KR reports to the hub: the hub stores the bundle, logs its receipt and acknowledges it;
+      // until the hub signs its next checkpoint, no checkpoint KR holds covers that receipt.
+      const created = await request(kr.url)
+        .post('/api/v1/indicators')
+        .set('Authorization', `Bearer ${await kr.token(['analyst'])}`)
+        .send(indicatorBody({ value: 'witness-receipt.example', scope: { addressees: ['hub'] } }));
+      expect(created.status).toBe(201);
+      const uncovered = await eventually(
+        async () => {
+          const u = (await memberState('kr')).uncoveredReceipts;
+          return u?.since ? u : undefined;
+        },
+        30000,
+        "KR holding a hub receipt newer than the hub's checkpoints it countersigned",
+      );
+      expect(uncovered.seconds).toBeGreaterThanOrEqual(0);
+      const metrics = (await krMetrics.scrape()).body;
+      expect(
+        sample(metrics, 'fedintel_hub_log_uncovered_receipt_age_seconds'),
+      ).toBeGreaterThanOrEqual(0);
+      expect(sample(metrics, 'fedintel_hub_log_witnessed_size')).toBeGreaterThan(0);
+      expect(sample(metrics, 'fedintel_hub_log_checkpoints_refused')).toBe(1); // the fork above
+
+      // The hub withholds its next checkpoint from KR only: VN and TH countersign it, KR cannot.
+      const publisher = hub.app.get<FederationPublisher>(FEDERATION_PUBLISHER);
+      const publish = publisher.publish.bind(publisher);
+      publisher.publish = (subject, data, opts) =>
+        subject === subjectFor('hub', 'kr', 'checkpoints')
+          ? Promise.resolve(undefined as never)
+          : publish(subject, data, opts);
+      try {
+        await audit.checkpointPass();
+      } finally {
+        publisher.publish = publish;
+      }
+      const newest = (await state()).hubLog.newest!;
+      await eventually(
+        async () => {
+          const by = (await state()).hubLog.cosignatures.filter((c) => c.size === newest.size);
+          return by.length === 2 ? true : undefined;
+        },
+        30000,
+        'VN and TH countersigning the checkpoint withheld from KR',
+      );
+      const kept = async () => {
+        const files: string[] = [];
+        for (const id of ['kr', 'vn', 'th']) {
+          const file = join(dir, `${id}-witness.json`);
+          writeFileSync(file, JSON.stringify(await memberState(id)));
+          files.push('--witness-state', file);
+        }
+        return files;
+      };
+      const hubToken = await hub.token(['auditor']);
+      const verifyHub = async (extra: string[]) =>
+        fedctl([
+          'audit',
+          'verify',
+          hub.url,
+          '--token',
+          hubToken,
+          '--governance',
+          f.fed.governanceKeysFile,
+          ...extra,
+        ]);
+      const behind = await verifyHub(await kept());
+      expect(behind.status).toBe(0);
+      expect(behind.out).toMatch(
+        new RegExp(
+          `countersigned \\(newest checkpoint at \\d+\\): kr up to \\d+ \\(\\d+ entries behind\\), th up to \\d+, vn up to \\d+`,
+        ),
+      );
+      const krHead = (await memberState('kr')).heads.find((h) => h.log === 'hub')!;
+      expect(krHead.size).toBeLessThan(newest.size);
+      expect(behind.out).toContain(
+        `kr holds a checkpoint at ${krHead.size}: this export has the same root there`,
+      );
+      expect(behind.out).toContain(
+        `vn holds a checkpoint at ${newest.size}: this export has the same root there`,
+      );
+      // KR still sees its receipt uncovered: the alarm an operator gets.
+      expect((await memberState('kr')).uncoveredReceipts?.since).toBe(uncovered.since);
+
+      // The next pass reaches KR again: it catches up, and its receipt is covered.
+      await audit.checkpointPass();
+      await eventually(
+        async () => {
+          const u = (await memberState('kr')).uncoveredReceipts;
+          return u && u.since === null ? true : undefined;
+        },
+        30000,
+        "KR countersigning the hub's checkpoint that covers its receipt",
+      );
+      expect(
+        sample((await krMetrics.scrape()).body, 'fedintel_hub_log_uncovered_receipt_age_seconds'),
+      ).toBe(0);
+
+      // A checkpoint the hub signed for TH with another root: the auditor's check finds the fork.
+      const hubKeys = f.fed.members.hub!.keys;
+      const forked = await signStatement(
+        {
+          v: 1,
+          type: 'checkpoint',
+          log: 'hub',
+          size: krHead.size,
+          root: toB64u(new Uint8Array(32).fill(7)),
+          at: toRfc3339Ms(new Date()),
+        },
+        { kid: hubKeys.signing.kid, key: importPrivateKey(hubKeys.signing.privateJwk, 'Ed25519') },
+      );
+      const thFile = join(dir, 'th-forked.json');
+      writeFileSync(
+        thFile,
+        JSON.stringify({ witness: 'th', heads: [{ log: 'hub', checkpoint: forked }] }),
+      );
+      const fork = await verifyHub(['--witness-state', thFile]);
+      expect(fork.status).toBe(1);
+      expect(fork.out).toContain(`th holds a checkpoint at ${krHead.size} with root`);
+      expect(fork.out).toContain('(FORK)');
+      expect(fork.out).toMatch(/the log forked \(th was shown another log\)/);
+
+      // A file that is not a witness state is refused as bad input (exit 2).
+      writeFileSync(join(dir, 'bad.json'), '{"heads": 3}');
+      const bad = await verifyHub(['--witness-state', join(dir, 'bad.json')]);
+      expect(bad.status).toBe(2);
+      expect(bad.out).toContain('--witness-state');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120000);
 
   it('lets only auditors and hub operators see the witness state', async () => {
     expect((await hub.get('/api/v1/audit/witness', ['hub-operator'])).status).toBe(200);

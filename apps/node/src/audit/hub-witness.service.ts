@@ -80,10 +80,12 @@ export class HubWitnessService {
   async uncoveredReceipts(now = new Date()): Promise<{ since: string | null; seconds: number }> {
     const head = (await this.store.heads()).find((h) => h.log === HUB);
     let since: string | null = null;
-    for (const text of await this.nodeStore.recentReceipts(HUB, 100)) {
+    for (const jws of await this.nodeStore.recentReceipts(HUB, 100)) {
       let at: unknown;
       try {
-        at = (parseStrictJson(text) as { receivedAt?: unknown }).receivedAt;
+        // The hub's signed receipt, verified when it arrived: only its payload is read here.
+        const payload = Buffer.from(jws.split('.')[1] ?? '', 'base64url');
+        at = (parseStrictJson(payload) as { receivedAt?: unknown }).receivedAt;
       } catch {
         continue; // stored by this node after verification; never expected
       }

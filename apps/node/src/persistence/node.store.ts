@@ -947,7 +947,7 @@ export class NodeStore {
     return rows[0]?.t ?? null;
   }
 
-  /** The receipts (JSON) of the newest bundles `addressee` acknowledged, newest first. */
+  /** The signed receipts (compact JWS) of the newest bundles `addressee` acknowledged, newest first. */
   async recentReceipts(addressee: string, limit: number): Promise<string[]> {
     const rows: { receipt_json: string }[] = (await this.exec(
       this.ds.manager,
