@@ -27,6 +27,15 @@ describe('loadHubConfig', () => {
     expect(Object.isFrozen(c.database)).toBe(true);
   });
 
+  it('takes a metrics token of 16 to 256 token characters, and none by default', () => {
+    expect(loadHubConfig(base).metricsToken).toBeUndefined();
+    const token = 'hub-metrics-token-0123456789';
+    expect(loadHubConfig({ ...base, FEDINTEL_METRICS_TOKEN: token }).metricsToken).toBe(token);
+    expect(() => loadHubConfig({ ...base, FEDINTEL_METRICS_TOKEN: 'short' })).toThrow(
+      /FEDINTEL_METRICS_TOKEN/,
+    );
+  });
+
   it('puts the hub in its own PostgreSQL schema, "hub" unless told otherwise', () => {
     const url = 'postgres://postgres@127.0.0.1:5432/test';
     expect(loadHubConfig({ ...base, FEDINTEL_DATABASE_URL: url }).database).toEqual({

@@ -54,6 +54,11 @@ export class ServiceEnv {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug'])
   FEDINTEL_LOG_LEVEL: string = 'info';
+
+  /** When set, GET /metrics requires `Authorization: Bearer <this token>`. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._~+/=-]{16,256}$/, { message: 'must be 16-256 token characters' })
+  FEDINTEL_METRICS_TOKEN?: string;
 }
 
 /** The part of a node's or the hub's configuration that {@link ServiceEnv} describes. */
@@ -72,6 +77,8 @@ export interface ServiceConfig<Schema extends string | undefined> {
   readonly governanceKeysFile: string;
   readonly oidc: { readonly jwksUrl: string; readonly issuer: string | undefined } | undefined;
   readonly logLevel: string;
+  /** Bearer token GET /metrics requires; open when unset. */
+  readonly metricsToken: string | undefined;
 }
 
 /**
@@ -130,5 +137,6 @@ export function serviceConfig<Schema extends string | undefined>(
         })
       : undefined,
     logLevel: parsed.FEDINTEL_LOG_LEVEL,
+    metricsToken: parsed.FEDINTEL_METRICS_TOKEN,
   };
 }

@@ -52,9 +52,11 @@ function fedctl(args: string[]): Promise<{ status: number | null; out: string }>
   });
 }
 
-/** One sample of a Prometheus exposition text (the first line of that name). */
-function sample(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+/** One sample of a Prometheus exposition text: the first line of that name with that label. */
+function sample(text: string, name: string, label = ''): number {
+  const line = text
+    .split('\n')
+    .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(label));
   return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
@@ -423,6 +425,17 @@ describe('the hub witnesses member checkpoints', () => {
       expect(behind.out).toContain(
         `vn holds a checkpoint at ${newest.size}: this export has the same root there`,
       );
+      // The hub's operators see the same from their side: KR's reach stops short of the newest.
+      const hm = (await request(hub.url).get('/metrics').expect(200)).text;
+      expect(sample(hm, 'fedintel_hub_audit_checkpoint_size')).toBe(newest.size);
+      expect(sample(hm, 'fedintel_hub_audit_cosigned_size', 'witness="kr"')).toBe(krHead.size);
+      expect(sample(hm, 'fedintel_hub_audit_cosigned_size', 'witness="vn"')).toBe(newest.size);
+      expect(sample(hm, 'fedintel_hub_audit_cosigned_size', 'witness="th"')).toBe(newest.size);
+      expect(sample(hm, 'fedintel_member_log_witnessed_size', 'log="kr"')).toBeGreaterThan(0);
+      expect(sample(hm, 'fedintel_member_log_witnessed_size', 'log="th"')).toBe(-1);
+      // The rollback and the two forks of KR's log refused in the tests above.
+      expect(sample(hm, 'fedintel_member_log_checkpoints_refused', 'log="kr"')).toBe(3);
+      expect(sample(hm, 'fedintel_member_log_checkpoints_refused', 'log="vn"')).toBe(0);
       // KR still sees its receipt uncovered: the alarm an operator gets.
       expect((await memberState('kr')).uncoveredReceipts?.since).toBe(uncovered.since);
 

@@ -43,6 +43,14 @@ export class HubAuditStore extends SqlAuditStore {
   }
 
   /** The newest cosignatures, newest checkpoint first. */
+  /** Per member, the largest size of the hub's log it countersigned (members that never did: absent). */
+  async cosignedUpTo(): Promise<Map<string, number>> {
+    const rows = await this.q<{ witness: string; size: string | number }>(
+      'SELECT witness, MAX(size) AS size FROM audit_cosignature GROUP BY witness',
+    );
+    return new Map(rows.map((r) => [r.witness, Number(r.size)]));
+  }
+
   async memberCosignatures(limit: number): Promise<HubLogCosignature[]> {
     const rows = await this.q<{ size: string | number; witness: string; witnessed_at: string }>(
       'SELECT size, witness, witnessed_at FROM audit_cosignature ORDER BY size DESC, witness LIMIT ?',

@@ -44,11 +44,6 @@ class NodeEnv extends ServiceEnv {
   @Max(600000)
   FEDINTEL_DIRECTORY_POLL_MS: number = 1000;
 
-  /** When set, GET /metrics requires `Authorization: Bearer <this token>`. */
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9._~+/=-]{16,256}$/, { message: 'must be 16-256 token characters' })
-  FEDINTEL_METRICS_TOKEN?: string;
-
   /** How often the audit log is checkpointed (signed, published to the hub's witness). */
   @IsInt()
   @Min(100)
@@ -78,7 +73,6 @@ export interface NodeConfig extends ServiceConfig<string | undefined> {
   readonly bundleMaxRecords: number;
   readonly relayIntervalMs: number;
   readonly directoryPollMs: number;
-  readonly metricsToken: string | undefined;
   readonly audit: {
     readonly checkpointIntervalMs: number;
     readonly retentionDays: number;
@@ -106,7 +100,6 @@ export function loadNodeConfig(env: Record<string, string | undefined> = process
     bundleMaxRecords: parsed.FEDINTEL_BUNDLE_MAX_RECORDS,
     relayIntervalMs: parsed.FEDINTEL_RELAY_INTERVAL_MS,
     directoryPollMs: parsed.FEDINTEL_DIRECTORY_POLL_MS,
-    metricsToken: parsed.FEDINTEL_METRICS_TOKEN,
     audit: Object.freeze({
       checkpointIntervalMs: parsed.FEDINTEL_AUDIT_CHECKPOINT_INTERVAL_MS,
       retentionDays: parsed.FEDINTEL_AUDIT_RETENTION_DAYS,

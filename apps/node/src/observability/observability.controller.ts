@@ -1,25 +1,10 @@
-import {
-  Controller,
-  Get,
-  Inject,
-  Req,
-  Res,
-  ServiceUnavailableException,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { Controller, Get, Inject, Req, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
-import { Public } from '../../../../libs/auth/src/index.js';
+import { Public, requireMetricsToken } from '../../../../libs/auth/src/index.js';
 import { NODE_CONFIG, type NodeConfig } from '../config/node.config.js';
 import { MetricsService } from './metrics.service.js';
 import { ReadinessService, type Readiness } from './readiness.service.js';
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** Operations doors: Prometheus metrics, liveness and readiness probes. */
 @ApiTags('operations')
@@ -39,12 +24,7 @@ export class ObservabilityController {
       'Open unless FEDINTEL_METRICS_TOKEN is set; then `Authorization: Bearer <token>` is required.',
   })
   async scrape(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    const token = this.config.metricsToken;
-    if (token) {
-      const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-      if (!m?.[1] || !sameSecret(m[1], token))
-        throw new UnauthorizedException('metrics token required');
-    }
+    requireMetricsToken(req.headers.authorization, this.config.metricsToken);
     const { contentType, body } = await this.metrics.scrape();
     res.setHeader('Content-Type', contentType);
     res.end(body);

@@ -1,0 +1,30 @@
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Public, requireMetricsToken } from '../../../../libs/auth/src/index.js';
+import { HUB_CONFIG, type HubConfig } from '../config/hub.config.js';
+import { HubMetricsService } from './hub-metrics.service.js';
+
+/** The hub's Prometheus door (the same rule as a node's: a bearer token when one is set). */
+@ApiTags('health')
+@Controller()
+export class HubMetricsController {
+  constructor(
+    private readonly metrics: HubMetricsService,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+  ) {}
+
+  @Get('metrics')
+  @Public()
+  @ApiOperation({
+    summary: 'Prometheus metrics of the hub (text exposition format)',
+    description:
+      'Open unless FEDINTEL_METRICS_TOKEN is set; then `Authorization: Bearer <token>` is required.',
+  })
+  async scrape(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    requireMetricsToken(req.headers.authorization, this.config.metricsToken);
+    const { contentType, body } = await this.metrics.scrape();
+    res.setHeader('Content-Type', contentType);
+    res.end(body);
+  }
+}
