@@ -4,4 +4,4 @@
 export { AUTH_OPTIONS, type AuthOptions } from './auth.options.js';
 export { AuthGuard, type Actor } from './auth.guard.js';
 export { PUBLIC_KEY, ROLES_KEY, Public, Roles } from './roles.decorator.js';
-export { requireMetricsToken } from './metrics-token.js';
+export { METRICS_OPERATION, requireMetricsToken, serveMetrics } from './metrics-token.js';

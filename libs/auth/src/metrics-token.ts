@@ -1,4 +1,5 @@
 import { UnauthorizedException } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 
 /**
@@ -17,4 +18,24 @@ export function requireMetricsToken(
   if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
     throw new UnauthorizedException('metrics token required');
   }
+}
+
+/** The OpenAPI description of `GET /metrics`, the same on a node and on the hub. */
+export const METRICS_OPERATION = {
+  summary: 'Prometheus metrics (text exposition format)',
+  description:
+    'Open unless FEDINTEL_METRICS_TOKEN is set; then `Authorization: Bearer <token>` is required.',
+};
+
+/** Answer a scrape: the token check, then the registry's exposition text with its content type. */
+export async function serveMetrics(
+  req: IncomingMessage,
+  res: ServerResponse,
+  token: string | undefined,
+  scrape: () => Promise<{ contentType: string; body: string }>,
+): Promise<void> {
+  requireMetricsToken(req.headers.authorization, token);
+  const { contentType, body } = await scrape();
+  res.setHeader('Content-Type', contentType);
+  res.end(body);
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Public, requireMetricsToken } from '../../../../libs/auth/src/index.js';
+import { METRICS_OPERATION, Public, serveMetrics } from '../../../../libs/auth/src/index.js';
 import { HUB_CONFIG, type HubConfig } from '../config/hub.config.js';
 import { HubMetricsService } from './hub-metrics.service.js';
 
@@ -16,15 +16,8 @@ export class HubMetricsController {
 
   @Get('metrics')
   @Public()
-  @ApiOperation({
-    summary: 'Prometheus metrics of the hub (text exposition format)',
-    description:
-      'Open unless FEDINTEL_METRICS_TOKEN is set; then `Authorization: Bearer <token>` is required.',
-  })
-  async scrape(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    requireMetricsToken(req.headers.authorization, this.config.metricsToken);
-    const { contentType, body } = await this.metrics.scrape();
-    res.setHeader('Content-Type', contentType);
-    res.end(body);
+  @ApiOperation(METRICS_OPERATION)
+  scrape(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    return serveMetrics(req, res, this.config.metricsToken, () => this.metrics.scrape());
   }
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Req, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Public, requireMetricsToken } from '../../../../libs/auth/src/index.js';
+import { METRICS_OPERATION, Public, serveMetrics } from '../../../../libs/auth/src/index.js';
 import { NODE_CONFIG, type NodeConfig } from '../config/node.config.js';
 import { MetricsService } from './metrics.service.js';
 import { ReadinessService, type Readiness } from './readiness.service.js';
@@ -18,16 +18,9 @@ export class ObservabilityController {
 
   @Get('metrics')
   @Public()
-  @ApiOperation({
-    summary: 'Prometheus metrics (text exposition format)',
-    description:
-      'Open unless FEDINTEL_METRICS_TOKEN is set; then `Authorization: Bearer <token>` is required.',
-  })
-  async scrape(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    requireMetricsToken(req.headers.authorization, this.config.metricsToken);
-    const { contentType, body } = await this.metrics.scrape();
-    res.setHeader('Content-Type', contentType);
-    res.end(body);
+  @ApiOperation(METRICS_OPERATION)
+  scrape(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    return serveMetrics(req, res, this.config.metricsToken, () => this.metrics.scrape());
   }
 
   @Get('health/live')
