@@ -6,7 +6,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import request from 'supertest';
 import { provisionStreams, streamPlan } from '../../libs/broker/src/index.js';
 import { readStream } from '../../libs/testing/src/index.js';
-import { run } from '../../apps/cli/src/cli.js';
+import { fedctl } from './fedctl.js';
 import {
   eventually,
   indicatorBody,
@@ -14,13 +14,6 @@ import {
   type RunningNode,
   type TestFederation,
 } from '../../apps/node/test/federation.harness.js';
-
-async function fedctl(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(args, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
 
 async function create(kr: RunningNode, value: string): Promise<string> {
   const r = await request(kr.url)

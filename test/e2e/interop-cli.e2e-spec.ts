@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../apps/cli/src/cli.js';
+import { fedctl } from './fedctl.js';
 import {
   startTestFederation,
   type TestFederation,
@@ -14,16 +14,6 @@ import { importCsv } from '../../libs/interop/src/index.js';
 import { stixSchemaErrors } from '../../libs/interop/test/stix-validator.js';
 
 const SAMPLES = join(process.cwd(), 'samples', 'interop');
-
-async function fedctl(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(args, {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-  });
-  return { code, out, err };
-}
 
 describe('fedctl import and export against a running node', () => {
   let f: TestFederation;

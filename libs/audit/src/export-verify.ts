@@ -11,7 +11,7 @@ import {
 } from './checkpoint.js';
 import { isAuditError } from './errors.js';
 import { Frontier } from './tree.js';
-import { LogVerifier, type VerifyResult } from './verify.js';
+import { LogVerifier, type VerifyFailure, type VerifyResult } from './verify.js';
 
 /** The manifest file of an export (`<name>.manifest.json`), as the node's API returns it. */
 export interface ExportManifestFile {
@@ -228,36 +228,29 @@ export async function verifyExport(p: {
   if (block !== '') sha.update(block, 'utf8');
   const r = v.finish({ size: manifest.size, root: manifest.root });
   const views = judgeViews(viewed, v.rootsAt(), manifest);
-  if (r.ok && !Buffer.from(fromB64u(manifest.sha256)).equals(sha.digest())) {
-    return {
-      ...r,
-      ok: false,
-      manifest,
-      ...extra,
-      views,
-      failure: {
-        position: manifest.start,
-        reason: 'the file digest differs from the signed manifest',
-      },
-    };
+  const digestOk = Buffer.from(fromB64u(manifest.sha256)).equals(sha.digest());
+  const failure = r.ok ? afterEntries(manifest, digestOk, views) : undefined;
+  if (failure) return { ...r, ok: false, manifest, ...extra, views, failure };
+  return { ...r, manifest, ...extra, views };
+}
+
+/** What can still fail once every entry verified: the file digest, then a witness's fork. */
+function afterEntries(
+  manifest: ExportManifest,
+  digestOk: boolean,
+  views: readonly WitnessViewOutcome[],
+): VerifyFailure | undefined {
+  if (!digestOk) {
+    return { position: manifest.start, reason: 'the file digest differs from the signed manifest' };
   }
   const fork = views.find((x) => x.status === 'forked');
-  if (r.ok && fork) {
-    return {
-      ...r,
-      ok: false,
-      manifest,
-      ...extra,
-      views,
-      failure: {
-        position: fork.size,
-        reason:
-          `${manifest.log} signed root ${fork.root} at size ${fork.size} in the checkpoint ${fork.witness} kept, ` +
-          `and another root in this export: the log forked (${fork.witness} was shown another log)`,
-      },
-    };
-  }
-  return { ...r, manifest, ...extra, views };
+  if (!fork) return undefined;
+  return {
+    position: fork.size,
+    reason:
+      `${manifest.log} signed root ${fork.root} at size ${fork.size} in the checkpoint ${fork.witness} kept, ` +
+      `and another root in this export: the log forked (${fork.witness} was shown another log)`,
+  };
 }
 
 /** Each witness view against the roots the export's entries reached. */

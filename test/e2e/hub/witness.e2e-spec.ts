@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,25 +30,13 @@ import {
 import { eventually, indicatorBody } from '../../../apps/node/test/federation.harness.js';
 import type { TestFederation } from '../../../apps/node/test/federation.harness.js';
 import { startHubFederation, type TestHub } from './hub.harness.js';
+import { fedctl } from '../fedctl.js';
 
 interface WitnessState {
   witness: string;
   heads: { log: string; size: number; root: string; checkpoint: string }[];
   events: { log: string; size: number; verdict: string; code: string | null }[];
   uncoveredReceipts?: { since: string | null; seconds: number };
-}
-
-const CLI = join(process.cwd(), 'dist/apps/cli/src/main.js');
-
-/** fedctl, run beside the in-process hub (asynchronously, so the hub can answer it). */
-function fedctl(args: string[]): Promise<{ status: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args]);
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    p.on('close', (status) => resolve({ status, out }));
-  });
 }
 
 /** One sample of a Prometheus exposition text: the first line of that name with that label. */
@@ -411,18 +398,18 @@ describe('the hub witnesses member checkpoints', () => {
           ...extra,
         ]);
       const behind = await verifyHub(await kept());
-      expect(behind.status).toBe(0);
-      expect(behind.out).toMatch(
+      expect(behind.code).toBe(0);
+      expect(behind.out + behind.err).toMatch(
         new RegExp(
           `countersigned \\(newest checkpoint at \\d+\\): kr up to \\d+ \\(\\d+ entries behind\\), th up to \\d+, vn up to \\d+`,
         ),
       );
       const krHead = (await memberState('kr')).heads.find((h) => h.log === 'hub')!;
       expect(krHead.size).toBeLessThan(newest.size);
-      expect(behind.out).toContain(
+      expect(behind.out + behind.err).toContain(
         `kr holds a checkpoint at ${krHead.size}: this export has the same root there`,
       );
-      expect(behind.out).toContain(
+      expect(behind.out + behind.err).toContain(
         `vn holds a checkpoint at ${newest.size}: this export has the same root there`,
       );
       // The hub's operators see the same from their side: KR's reach stops short of the newest.
@@ -472,16 +459,16 @@ describe('the hub witnesses member checkpoints', () => {
         JSON.stringify({ witness: 'th', heads: [{ log: 'hub', checkpoint: forked }] }),
       );
       const fork = await verifyHub(['--witness-state', thFile]);
-      expect(fork.status).toBe(1);
-      expect(fork.out).toContain(`th holds a checkpoint at ${krHead.size} with root`);
-      expect(fork.out).toContain('(FORK)');
-      expect(fork.out).toMatch(/the log forked \(th was shown another log\)/);
+      expect(fork.code).toBe(1);
+      expect(fork.out + fork.err).toContain(`th holds a checkpoint at ${krHead.size} with root`);
+      expect(fork.out + fork.err).toContain('(FORK)');
+      expect(fork.out + fork.err).toMatch(/the log forked \(th was shown another log\)/);
 
       // A file that is not a witness state is refused as bad input (exit 2).
       writeFileSync(join(dir, 'bad.json'), '{"heads": 3}');
       const bad = await verifyHub(['--witness-state', join(dir, 'bad.json')]);
-      expect(bad.status).toBe(2);
-      expect(bad.out).toContain('--witness-state');
+      expect(bad.code).toBe(2);
+      expect(bad.out + bad.err).toContain('--witness-state');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
