@@ -25,6 +25,7 @@ import {
   startTestFederation,
   type RunningNode,
   type TestFederation,
+  textBody,
 } from './federation.harness.js';
 
 const VALUE = 'audit-grep-4711.example';
@@ -54,12 +55,7 @@ async function exportAndVerify(f: TestFederation, n: RunningNode) {
     .query({ size })
     .set('Authorization', auth)
     .buffer(true)
-    .parse((res, cb) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => cb(null, text));
-    });
+    .parse(textBody);
   const text = e.body as string;
   const directory = f.fed.directory;
   const result = await verifyExport({

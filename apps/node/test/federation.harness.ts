@@ -1,6 +1,7 @@
 // Test harness: a real local federation (nats-servers from the project's configs, nodes with
 // real databases) for the node's end-to-end tests.
 import type { INestApplication } from '@nestjs/common';
+import type { Response } from 'supertest';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +149,20 @@ export async function startTestFederation(opts: {
     },
   };
 }
+
+/**
+ * A supertest body parser that keeps a response as text whatever its type (JSON Lines exports):
+ * `.buffer(true).parse(textBody)`.
+ */
+export const textBody: (res: Response, cb: (err: Error | null, body: string) => void) => void = (
+  res,
+  cb,
+) => {
+  let text = '';
+  res.setEncoding('utf8');
+  res.on('data', (c: string) => (text += c));
+  res.on('end', () => cb(null, text));
+};
 
 /** Poll until `check` returns a value (not undefined), or fail after `timeoutMs`. */
 export async function eventually<T>(

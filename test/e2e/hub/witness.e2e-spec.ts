@@ -27,7 +27,7 @@ import {
   FEDERATION_PUBLISHER,
   type FederationPublisher,
 } from '../../../apps/hub/src/ingest/publisher.js';
-import { eventually, indicatorBody } from '../../../apps/node/test/federation.harness.js';
+import { eventually, indicatorBody, textBody } from '../../../apps/node/test/federation.harness.js';
 import type { TestFederation } from '../../../apps/node/test/federation.harness.js';
 import { startHubFederation, type TestHub } from './hub.harness.js';
 import { fedctl } from '../fedctl.js';
@@ -257,12 +257,7 @@ describe('the hub witnesses member checkpoints', () => {
       .set('X-Purpose', 'supervision:HUB-TEST-1')
       .set('Authorization', `Bearer ${await hub.token(['auditor'])}`)
       .buffer(true)
-      .parse((res, cb) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => cb(null, text));
-      });
+      .parse(textBody);
     expect(e.status).toBe(200);
     const entries = e.body as string;
     const at = new Date();

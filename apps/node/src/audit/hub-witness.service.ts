@@ -71,6 +71,16 @@ export class HubWitnessService {
     return verdict;
   }
 
+  /** The last checkpoint of the hub's log this node countersigned, if any. */
+  async head() {
+    return (await this.store.heads()).find((h) => h.log === HUB);
+  }
+
+  /** Checkpoints of the hub's log this node refused (rollbacks, forks, unproven jumps). */
+  refusals(): Promise<number> {
+    return this.store.refusals(HUB);
+  }
+
   /**
    * The hub's receipts for this node's bundles that no checkpoint this node countersigned covers
    * yet (ADR 0062). The hub logs each receipt in the transaction that stores the bundle, and signs
@@ -78,7 +88,7 @@ export class HubWitnessService {
    * checkpoint here means the hub is not showing this member its log. Both times are the hub's.
    */
   async uncoveredReceipts(now = new Date()): Promise<{ since: string | null; seconds: number }> {
-    const head = (await this.store.heads()).find((h) => h.log === HUB);
+    const head = await this.head();
     let since: string | null = null;
     for (const jws of await this.nodeStore.recentReceipts(HUB, 100)) {
       let at: unknown;

@@ -2,12 +2,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { HUB, inboxStreamName } from '../../../../libs/broker/src/index.js';
+import { inboxStreamName } from '../../../../libs/broker/src/index.js';
 import { NODE_NATS } from '../federation/directory.service.js';
 import { FederationContext } from '../federation/federation.context.js';
 import { NodeStore } from '../persistence/node.store.js';
 import { AuditStore } from '../audit/audit.store.js';
-import { HubWitnessService, NodeWitnessStore } from '../audit/hub-witness.service.js';
+import { HubWitnessService } from '../audit/hub-witness.service.js';
 
 /** Durable consumer name of the node's inbox (bootstrap.ts). */
 export const INBOX_DURABLE = 'node';
@@ -40,7 +40,6 @@ export class MetricsService {
   constructor(
     private readonly nodeStore: NodeStore,
     private readonly audit: AuditStore,
-    witnessStore: NodeWitnessStore,
     hubWitness: HubWitnessService,
     private readonly federation: FederationContext,
     @Inject(NODE_NATS) private readonly nc: NatsConnection,
@@ -140,13 +139,12 @@ export class MetricsService {
     });
     // This node as a witness of the hub's own log (ADR 0061, 0062): a head that stops moving
     // while the federation works, or any refusal, is the hub showing this member another log.
-    const hubHead = async () => (await witnessStore.heads()).find((h) => h.log === HUB);
     new Gauge({
       name: 'fedintel_hub_log_witnessed_size',
       help: "Size of the hub's audit log at the last checkpoint this node countersigned (-1 before the first)",
       registers,
       async collect() {
-        this.set((await hubHead())?.size ?? -1);
+        this.set((await hubWitness.head())?.size ?? -1);
       },
     });
     new Gauge({
@@ -154,7 +152,7 @@ export class MetricsService {
       help: "Age of the hub's newest checkpoint this node countersigned, from its signing time (-1 before the first)",
       registers,
       async collect() {
-        const h = await hubHead();
+        const h = await hubWitness.head();
         this.set(h ? Math.max(0, (Date.now() - Date.parse(h.at)) / 1000) : -1);
       },
     });
@@ -171,7 +169,7 @@ export class MetricsService {
       help: "Checkpoints of the hub's log this node refused to countersign (rollback, fork, unproven jump)",
       registers,
       async collect() {
-        this.set(await witnessStore.refusals(HUB));
+        this.set(await hubWitness.refusals());
       },
     });
     new Gauge({
