@@ -123,7 +123,7 @@ export async function runImport(opts: ScenarioOptions = {}): Promise<Result> {
       dryRun,
       defaults: { ...DEFAULT_IMPORT_DEFAULTS },
       listType: 'domain',
-      batch: 5000,
+      batch: Number(process.env.BENCH_BATCH ?? 5000),
       err: () => undefined,
       tty: false,
     });
