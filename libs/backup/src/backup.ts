@@ -61,7 +61,7 @@ function run(cmd: string, args: string[]): Promise<void> {
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
 /** Refuses anything that does not start with SQLite's 16-byte file header. */
-function assertSqliteFile(file: string): void {
+export function assertSqliteFile(file: string): void {
   const head = Buffer.alloc(SQLITE_MAGIC.length);
   const fd = openSync(file, 'r');
   try {

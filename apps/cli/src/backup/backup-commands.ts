@@ -3,6 +3,7 @@ import {
   BackupError,
   backupDatabase,
   databaseLocation,
+  repackDatabase,
   restoreDatabase,
 } from '../../../../libs/backup/src/index.js';
 import { UsageError } from '../usage-error.js';
@@ -16,7 +17,10 @@ function location(database: string, schema: string | undefined) {
   }
 }
 
-/** Registers `fedctl backup` and `fedctl restore` (docs/operations.md, "Backup and restore"). */
+/**
+ * Registers `fedctl backup`, `fedctl restore` (docs/operations.md, "Backup and restore") and
+ * `fedctl repack` ("SQLite page size").
+ */
 export function registerBackupCommands(program: Command, line: (t: string) => void): void {
   program
     .command('backup')
@@ -45,5 +49,27 @@ export function registerBackupCommands(program: Command, line: (t: string) => vo
     .action(async (o: { database: string; schema?: string; from: string }) => {
       await restoreDatabase(location(o.database, o.schema), o.from, new Date());
       line(`restored ${o.from}; start the node: it replays its inbox and checks its numbering`);
+    });
+
+  program
+    .command('repack')
+    .description(
+      "rewrite a STOPPED node's or hub's SQLite database with 16 KiB pages (ADR 0060); files " +
+        'created before it keep 4 KiB pages otherwise',
+    )
+    .requiredOption('--database <url>', 'as FEDINTEL_DATABASE_URL: sqlite:<path>')
+    .action((o: { database: string }) => {
+      if (!o.database.startsWith('sqlite:')) {
+        throw new UsageError('--database', 'repack rewrites a SQLite file: sqlite:<path>');
+      }
+      const path = o.database.slice('sqlite:'.length);
+      const started = Date.now();
+      const r = repackDatabase(path);
+      const mib = (n: number) => (n / 2 ** 20).toFixed(1);
+      line(
+        r.rewritten
+          ? `${path}: ${r.pageSizeBefore}-byte pages -> ${r.pageSizeAfter}, ${mib(r.bytesBefore)} MiB -> ${mib(r.bytesAfter)} MiB, integrity ok (${Date.now() - started} ms)`
+          : `${path} already has ${r.pageSizeAfter}-byte pages: nothing to do`,
+      );
     });
 }
