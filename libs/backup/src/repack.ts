@@ -52,15 +52,19 @@ export function repackDatabase(path: string, pageSize = SQLITE_PAGE_SIZE): Repac
     const journal = String(db.pragma('journal_mode', { simple: true }));
     try {
       db.pragma('journal_mode = DELETE');
+      try {
+        db.pragma(`page_size = ${pageSize}`);
+        db.exec('VACUUM');
+      } finally {
+        // Also after a failed VACUUM (which SQLite rolls back): the file stays as it was.
+        if (journal === 'wal') db.pragma('journal_mode = WAL');
+      }
     } catch (e) {
       if ((e as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
         throw new BackupError(`${path} is in use: stop the node (or hub) that has it open first`);
       }
       throw e;
     }
-    db.pragma(`page_size = ${pageSize}`);
-    db.exec('VACUUM');
-    if (journal === 'wal') db.pragma('journal_mode = WAL');
     check('after the rewrite');
     const pageSizeAfter = Number(db.pragma('page_size', { simple: true }));
     if (pageSizeAfter !== pageSize) {
