@@ -90,6 +90,25 @@ describe('importFile request loop', () => {
     expect(totals.problems.map((p) => p.ref)).toEqual(['line 5']);
   });
 
+  it('drops a value repeated in a later batch, and lists the file\'s problems first', async () => {
+    const repeated = join(dir, 'repeated.txt');
+    writeFileSync(
+      repeated,
+      ['a.example', 'b.example', 'c.example', 'A.example', 'bad_domain', 'd.example'].join('\n'),
+    );
+    const node = fakeNode();
+    const totals = await importFile({ ...options(node.fetchFn), file: repeated, batch: 2 });
+    expect(node.seen.batches).toEqual([
+      ['a.example', 'b.example'],
+      ['c.example', 'd.example'],
+    ]);
+    expect(totals).toMatchObject({ read: 6, created: 3, existing: 1, invalid: 1, skipped: 1 });
+    expect(totals.problems.map((p) => [p.ref, p.outcome])).toEqual([
+      ['line 4', 'skipped'],
+      ['line 5', 'invalid'],
+    ]);
+  });
+
   it("ends with the node's refusal once the other request has settled", async () => {
     const node = fakeNode({ refuse: (n) => (n === 1 ? 400 : undefined) });
     await expect(importFile(options(node.fetchFn))).rejects.toThrow(

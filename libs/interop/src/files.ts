@@ -176,44 +176,87 @@ function row(
   return c;
 }
 
-function collect(
-  rows: { ref: string; cells: Partial<Record<CsvColumn, string>> }[],
-  o: FileImportOptions,
-): ImportResult {
-  const candidates: ImportCandidate[] = [];
-  const report: ImportReportEntry[] = [];
-  const seen = new Map<string, string>();
-  for (const { ref, cells } of rows) {
-    try {
-      const c = row(ref, cells, o);
-      const key = `${c.type}|${c.value}`;
-      const dup = seen.get(key);
-      if (dup) {
-        report.push({
+/** One data row of a file before it is checked: where it is (`line <n>`) and its cells. */
+interface RawRow {
+  ref: string;
+  cells: Partial<Record<CsvColumn, string>>;
+}
+
+/**
+ * A file's rows, checked a slice at a time: {@link FileRows.next} validates and normalizes rows
+ * until it holds `n` candidates or the file ends, and drops a value already read earlier in the
+ * file (`DUPLICATE`, naming the first line). Every row read gets one entry in `report`, in file
+ * order. `fedctl import` sends each slice to the node while it reads the next one, so the node
+ * starts storing before the whole file is checked.
+ */
+export class FileRows {
+  /** One entry per row read so far; complete once {@link done}. */
+  readonly report: ImportReportEntry[] = [];
+  private readonly seen = new Map<string, string>();
+  private at = 0;
+
+  constructor(
+    private readonly rowCount: number,
+    private readonly rowAt: (i: number) => RawRow,
+    private readonly o: FileImportOptions,
+  ) {}
+
+  /** Data rows in the file (blank lines, comments and a CSV header not counted). */
+  get total(): number {
+    return this.rowCount;
+  }
+
+  /** Rows read so far. */
+  get read(): number {
+    return this.at;
+  }
+
+  get done(): boolean {
+    return this.at >= this.rowCount;
+  }
+
+  /** The next candidates, at most `n` (fewer only at the end of the file; none once done). */
+  next(n: number): ImportCandidate[] {
+    const out: ImportCandidate[] = [];
+    while (out.length < n && this.at < this.rowCount) {
+      const { ref, cells } = this.rowAt(this.at++);
+      try {
+        const c = row(ref, cells, this.o);
+        const key = `${c.type}|${c.value}`;
+        const dup = this.seen.get(key);
+        if (dup) {
+          this.report.push({
+            ref,
+            kind: 'row',
+            outcome: 'skipped',
+            code: 'DUPLICATE',
+            detail: `same value as ${dup}`,
+            value: c.value,
+          });
+          continue;
+        }
+        this.seen.set(key, ref);
+        out.push(c);
+        this.report.push({ ref, kind: 'row', outcome: 'mapped', value: c.value });
+      } catch (e) {
+        this.report.push({
           ref,
           kind: 'row',
-          outcome: 'skipped',
-          code: 'DUPLICATE',
-          detail: `same value as ${dup}`,
-          value: c.value,
+          outcome: 'invalid',
+          code: (e as { code?: string }).code ?? 'INVALID_FIELD',
+          detail: e instanceof Error ? e.message : String(e),
+          value: (cells.value ?? '').slice(0, 200),
         });
-        continue;
       }
-      seen.set(key, ref);
-      candidates.push(c);
-      report.push({ ref, kind: 'row', outcome: 'mapped', value: c.value });
-    } catch (e) {
-      report.push({
-        ref,
-        kind: 'row',
-        outcome: 'invalid',
-        code: (e as { code?: string }).code ?? 'INVALID_FIELD',
-        detail: e instanceof Error ? e.message : String(e),
-        value: (cells.value ?? '').slice(0, 200),
-      });
     }
+    return out;
   }
-  return { candidates, report, summary: summarize(report) };
+
+  /** The whole file at once (what is left of it, if slices were read). */
+  all(): ImportResult {
+    const candidates = this.next(Number.POSITIVE_INFINITY);
+    return { candidates, report: this.report, summary: summarize(this.report) };
+  }
 }
 
 /**
@@ -226,6 +269,18 @@ export function importCsv(
   text: string,
   o: FileImportOptions = { ...DEFAULT_IMPORT_DEFAULTS },
 ): ImportResult {
+  return readCsv(text, o).all();
+}
+
+/**
+ * {@link importCsv} a slice at a time. The header is checked here, before any row.
+ *
+ * @throws {InteropError} `BAD_CSV_HEADER`
+ */
+export function readCsv(
+  text: string,
+  o: FileImportOptions = { ...DEFAULT_IMPORT_DEFAULTS },
+): FileRows {
   const rows = parseCsvRows(text);
   const header = rows.shift();
   if (!header)
@@ -246,10 +301,10 @@ export function importCsv(
     if (!cols.includes(required))
       throw new InteropError('BAD_CSV_HEADER', `missing column "${required}"`);
   }
-  return collect(
-    rows.map((r) => {
-      const cells: Partial<Record<CsvColumn, string>> = {};
-      cols.forEach((c, i) => (cells[c as CsvColumn] = r.fields[i]));
+  return new FileRows(
+    rows.length,
+    (i) => {
+      const r = rows[i]!;
       if (r.fields.length !== cols.length) {
         // Reported by row(): an empty type or value names what is wrong.
         return {
@@ -260,8 +315,10 @@ export function importCsv(
           },
         };
       }
+      const cells: Partial<Record<CsvColumn, string>> = {};
+      cols.forEach((c, j) => (cells[c as CsvColumn] = r.fields[j]));
       return { ref: `line ${r.line}`, cells };
-    }),
+    },
     o,
   );
 }
@@ -274,20 +331,36 @@ export function importList(
   text: string,
   o: FileImportOptions = { ...DEFAULT_IMPORT_DEFAULTS },
 ): ImportResult {
+  return readList(text, o).all();
+}
+
+/** {@link importList} a slice at a time. */
+export function readList(
+  text: string,
+  o: FileImportOptions = { ...DEFAULT_IMPORT_DEFAULTS },
+): FileRows {
   const type = o.listType ?? 'domain';
-  const rows: { ref: string; cells: Partial<Record<CsvColumn, string>> }[] = [];
   const lines = text.split(/\r?\n/);
-  lines.forEach((l, i) => {
-    let v = l.trim();
-    if (v === '' || v.startsWith('#')) return;
-    const hosts = /^(?:0\.0\.0\.0|127\.0\.0\.1)\s+(\S+)$/.exec(v);
-    if (hosts && type === 'domain') v = hosts[1]!;
-    const cells: Partial<Record<CsvColumn, string>> = { type, value: v };
-    if (o.subtype) cells.subtype = o.subtype;
-    if (o.chain) cells.chain = o.chain;
-    rows.push({ ref: `line ${i + 1}`, cells });
-  });
-  return collect(rows, o);
+  // Line numbers (0-based) of the data lines: the rest is read lazily, slice by slice.
+  const data: number[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const v = lines[i]!.trim();
+    if (v !== '' && !v.startsWith('#')) data.push(i);
+  }
+  return new FileRows(
+    data.length,
+    (k) => {
+      const i = data[k]!;
+      let v = lines[i]!.trim();
+      const hosts = /^(?:0\.0\.0\.0|127\.0\.0\.1)\s+(\S+)$/.exec(v);
+      if (hosts && type === 'domain') v = hosts[1]!;
+      const cells: Partial<Record<CsvColumn, string>> = { type, value: v };
+      if (o.subtype) cells.subtype = o.subtype;
+      if (o.chain) cells.chain = o.chain;
+      return { ref: `line ${i + 1}`, cells };
+    },
+    o,
+  );
 }
 
 function csvField(v: string): string {

@@ -5,6 +5,8 @@ import {
   importCsv,
   importList,
   parseCsvRows,
+  readCsv,
+  readList,
   toCsv,
 } from '../src/index.js';
 import { everyKind } from './records.js';
@@ -60,6 +62,41 @@ describe('CSV and plain lists', () => {
       ['line 5', 'invalid'],
     ]);
     expect(r.candidates[0]?.local.sources).toEqual(['file:list.txt#line 3']);
+  });
+
+  it('reads a list a slice at a time: rows after the slice are not read yet', () => {
+    const rows = readList('a.example\nbad_domain\nb.example\nA.example\nc.example\nd.example\n');
+    expect(rows.total).toBe(6);
+    // Two candidates need three rows (line 2 is refused); nothing past line 3 is read.
+    expect(rows.next(2).map((c) => c.value)).toEqual(['a.example', 'b.example']);
+    expect(rows.read).toBe(3);
+    expect(rows.report.map((e) => e.ref)).toEqual(['line 1', 'line 2', 'line 3']);
+    expect(rows.done).toBe(false);
+    // A repeat of a value from an earlier slice is dropped and names where it was first seen.
+    expect(rows.next(2).map((c) => c.value)).toEqual(['c.example', 'd.example']);
+    expect(rows.report[3]).toMatchObject({
+      ref: 'line 4',
+      outcome: 'skipped',
+      code: 'DUPLICATE',
+      detail: 'same value as line 1',
+    });
+    expect(rows.done).toBe(true);
+    expect(rows.next(2)).toEqual([]);
+    expect(rows.all().summary).toMatchObject({ mapped: 4, skipped: 1, invalid: 1 });
+  });
+
+  it('checks a CSV header before any row, and reads its rows in slices too', () => {
+    expect(() => readCsv('type,value,colour\ndomain,a.example\n')).toThrow(/unknown column/);
+    const rows = readCsv('type,value\ndomain,a.example\ndomain\ndomain,b.example\n');
+    expect(rows.total).toBe(3);
+    expect(rows.next(1).map((c) => c.value)).toEqual(['a.example']);
+    expect(rows.read).toBe(1);
+    expect(rows.next(5).map((c) => c.value)).toEqual(['b.example']);
+    expect(rows.report.map((e) => [e.ref, e.outcome])).toEqual([
+      ['line 2', 'mapped'],
+      ['line 3', 'invalid'],
+      ['line 4', 'mapped'],
+    ]);
   });
 
   it('exports CSV that imports back to the same indicators', () => {

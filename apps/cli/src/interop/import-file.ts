@@ -1,10 +1,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import {
   DEFAULT_IMPORT_DEFAULTS,
   InteropError,
-  importCsv,
-  importList,
+  readCsv,
+  readList,
+  summarize,
+  type FileRows,
   type ImportCandidate,
   type ImportDefaults,
   type ImportReportEntry,
@@ -253,12 +256,12 @@ export async function importFile(o: ImportOptions): Promise<ImportTotals> {
     totals.seconds = (now() - started) / 1000;
     return totals;
   }
-  let parsed;
+  let rows: FileRows;
   try {
-    parsed =
+    rows =
       o.format === 'csv'
-        ? importCsv(text, { ...o.defaults, source: basename(o.file) })
-        : importList(text, {
+        ? readCsv(text, { ...o.defaults, source: basename(o.file) })
+        : readList(text, {
             ...o.defaults,
             listType: o.listType,
             ...(o.subtype ? { subtype: o.subtype } : {}),
@@ -269,20 +272,19 @@ export async function importFile(o: ImportOptions): Promise<ImportTotals> {
     if (e instanceof InteropError) throw new UsageError('<file>', e.message, { cause: e });
     throw e;
   }
-  totals.read = parsed.report.length;
-  totals.problems = parsed.report.filter((e) => e.outcome !== 'mapped');
-  totals.invalid = parsed.summary.invalid;
-  totals.skipped = parsed.summary.skipped;
-  const all = parsed.candidates;
+  totals.read = rows.total;
+  // Rows the node refused; listed after the file's own problems, once the file is read.
+  const refused: ImportTotals['problems'] = [];
   let done = 0;
   const draw = () => {
     const rate = done / Math.max((now() - started) / 1000, 1e-3);
-    o.err(o.tty ? `\r${bar(done, all.length, rate)}` : `${bar(done, all.length, rate)}\n`);
+    o.err(o.tty ? `\r${bar(done, rows.total, rate)}` : `${bar(done, rows.total, rate)}\n`);
   };
   draw();
-  // Up to two requests in flight: the next batch is serialized and sent while the node stores
-  // the previous one. Values are unique across the file (collect above), so two batches never
-  // race for the same value; results are taken in order.
+  // The file is checked a slice (one request) at a time, and up to two requests are in flight:
+  // the node stores one slice while the next is read, normalized and sent. Values are unique
+  // across the file (FileRows drops repeats), so two requests never race for the same value;
+  // results are taken in order.
   const inFlight: { rows: number; response: Promise<NodeImportResponse> }[] = [];
   const take = async (): Promise<void> => {
     const next = inFlight.shift()!;
@@ -296,20 +298,32 @@ export async function importFile(o: ImportOptions): Promise<ImportTotals> {
     totals.created += r.created;
     totals.existing += r.existing;
     totals.invalid += r.invalid;
-    for (const x of r.items) if (x.outcome === 'invalid') totals.problems.push(x);
+    for (const x of r.items) if (x.outcome === 'invalid') refused.push(x);
     done += next.rows;
     draw();
   };
   const source = basename(o.file);
-  for (let i = 0; i < all.length; i += o.batch) {
-    const part = all.slice(i, i + o.batch);
+  while (!rows.done) {
+    const before = rows.read;
+    const part = rows.next(o.batch);
+    if (part.length === 0) {
+      // Only refused or repeated rows were left: nothing to send for them.
+      done += rows.read - before;
+      break;
+    }
     const response = post(o, `/api/v1/interop/import/rows${q}`, rowsBody(part, source, o.dryRun));
     // Rejections are handled by take(); this only keeps an early one from being "unhandled".
     response.catch(() => undefined);
-    inFlight.push({ rows: part.length, response });
+    inFlight.push({ rows: rows.read - before, response });
     if (inFlight.length >= MAX_IN_FLIGHT) await take();
+    // Let the request go out before the next slice is read (reading does not yield).
+    else await setImmediate();
   }
   while (inFlight.length > 0) await take();
+  const summary = summarize(rows.report);
+  totals.invalid += summary.invalid;
+  totals.skipped = summary.skipped;
+  totals.problems = [...rows.report.filter((e) => e.outcome !== 'mapped'), ...refused];
   if (o.tty) o.err('\n');
   totals.seconds = (now() - started) / 1000;
   return totals;
