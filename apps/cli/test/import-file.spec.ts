@@ -90,7 +90,7 @@ describe('importFile request loop', () => {
     expect(totals.problems.map((p) => p.ref)).toEqual(['line 5']);
   });
 
-  it('drops a value repeated in a later batch, and lists the file\'s problems first', async () => {
+  it("drops a value repeated in a later batch, and lists the file's problems first", async () => {
     const repeated = join(dir, 'repeated.txt');
     writeFileSync(
       repeated,
