@@ -206,8 +206,8 @@ export async function runImport(opts: ScenarioOptions = {}): Promise<Result> {
       method: [
         'fedctl import (apps/cli importFile) of a plain list into one node process from dist/ (SQLite, WAL), over HTTP in requests of 5000 rows; wall clock of the whole command, one run each.',
         'CPU time: user + system of the node process (from /proc, 10 ms resolution) per row; the note adds the CPU of the process running importFile (the CLI side, JSON of requests and responses included).',
-        'Each row is validated and normalized by the CLI, again by the node (it trusts no client), looked up by (type, value) for idempotence, and stored with its version row through IndicatorsService.createMany (held for review: no outbox item).',
-        '"CLI only" is libs/interop importList alone: the ceiling the CLI side allows.',
+        'fedctl reads, validates and normalizes the file one request (5000 new values) at a time and keeps two requests in flight (ADR 0063); the node normalizes each row again (it trusts no client), looks it up by (type, value) for idempotence, and stores it with its version row through IndicatorsService.createMany, each record built as the store writes it (ADR 0064; held for review: no outbox item).',
+        '"CLI only" is libs/interop importList alone (the whole file at once): the ceiling the CLI side allows.',
         "REST bulk ingest (issue 6 §5): POST /api/v1/indicators/bulk on the same node, 5000 distinct domains per request, one request at a time, scope [vn] at TLP GREEN (each record validated, normalized, stored with its version and one outbox item for VN); KR's leaf is stopped first so the relay sends nothing.",
       ],
       figures,

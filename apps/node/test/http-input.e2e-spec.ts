@@ -183,6 +183,23 @@ describe('HTTP input at the node: refused with the right status, nothing stored'
       .set('Authorization', analyst)
       .expect(200);
     expect(stored.body.total).toBe(1);
+    // One audit entry (collection) names exactly the two records stored, not the refused ones.
+    const ids: string[] = [];
+    for (const value of ['per-item-1.example', 'per-item-3.example']) {
+      const s = await request(kr.url)
+        .get(`/api/v1/indicators?type=domain&value=${value}`)
+        .set('X-Purpose', 'investigation')
+        .set('Authorization', analyst)
+        .expect(200);
+      ids.push(s.body.items[0].id as string);
+    }
+    const audit = await request(kr.url)
+      .get('/api/v1/audit/entries')
+      .query({ record: ids[0], op: 'collection' })
+      .set('Authorization', `Bearer ${await kr.token(['auditor'])}`)
+      .expect(200);
+    expect(audit.body.items).toHaveLength(1);
+    expect(audit.body.items[0].records).toEqual(ids.map((id) => `kr/${id}@1`));
   });
 
   it('OpenAPI still describes the bulk body (BulkCreateDto) though BulkItemsPipe checks it', async () => {

@@ -201,6 +201,46 @@ describe.each(databases)('NodeStore on %s', (_name, config) => {
     await ds.runMigrations({ transaction: 'all' });
   });
 
+  it('saveOwnVersions takes rows as they are made (an iterable), across full groups of rows and a later version mid-stream', async () => {
+    // 60 first versions (on SQLite: two multi-row groups of 25 and 10 rows one by one), with a
+    // version 2 of record 30 after it: that row must see record 30's version 1 already written.
+    const ids = Array.from({ length: 60 }, () => uuidv7(Date.now()));
+    const made: OwnVersion[] = [];
+    const rows = function* (): Generator<OwnVersion> {
+      for (const [i, id] of ids.entries()) {
+        const v = own(
+          id,
+          1,
+          `stream-${i}.example`,
+          i % 20 === 0 ? [{ addressee: 'vn', agreementId: 'ag-vn' }] : [],
+        );
+        made.push(v);
+        yield v;
+        if (i === 40) {
+          const v2 = own(ids[30]!, 2, 'stream-30.example');
+          made.push(v2);
+          yield v2;
+        }
+      }
+    };
+    await store.saveOwnVersions(rows());
+    expect(made).toHaveLength(61);
+    for (const [i, id] of ids.entries()) {
+      const current = await store.getCurrent('kr', id);
+      const expected = i === 30 ? made[31 + 10]! : made[i <= 40 ? i : i + 1]!;
+      expect([current?.version, current?.recordText]).toEqual([
+        expected.record.version,
+        expected.recordText,
+      ]);
+    }
+    expect((await store.history('kr', ids[30]!)).map((h) => [h.version, h.recordText])).toEqual([
+      [1, made[30]!.recordText],
+      [2, made[41]!.recordText],
+    ]);
+    expect((await store.disclosures(ids[40]!)).map((d) => d.addressee)).toEqual(['vn']);
+    expect(await store.disclosures(ids[41]!)).toEqual([]);
+  });
+
   it('saveOwnVersions stores nothing of a batch when one row fails', async () => {
     const ids = [uuidv7(Date.now()), uuidv7(Date.now())];
     const bad = own(ids[1]!, 1, 'own-bad.example', [{ addressee: 'vn', agreementId: 'ag-vn' }]);

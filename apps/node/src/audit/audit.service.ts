@@ -21,6 +21,9 @@ import { AuditStore } from './audit.store.js';
 
 export type { AuditReader, CheckpointMessage } from '../../../../libs/audit/src/index.js';
 
+/** What an entry about issued versions needs of each record. */
+export type VersionRef = Pick<IndicatorRecord, 'origin' | 'id' | 'version' | 'status'>;
+
 /**
  * The node's tamper-evident log (docs/audit.md): libs/audit's AuditLog over the node's database,
  * and one method per logged operation. Operations that change data write their entries inside
@@ -69,7 +72,7 @@ export class AuditService extends AuditLog implements OnModuleInit, OnApplicatio
   /** Collection (v1), alteration (later versions) or erasure (retraction) of own records. */
   versionsIssuedEvents(
     actor: string,
-    records: readonly IndicatorRecord[],
+    records: readonly VersionRef[],
     now = new Date(),
   ): AuditEvent[] {
     const groups = new Map<string, { op: AuditOperation; reason?: string; refs: string[] }>();

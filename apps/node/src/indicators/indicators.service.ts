@@ -23,11 +23,12 @@ import {
 import { FederationContext } from '../federation/federation.context.js';
 import {
   NodeStore,
+  type OwnVersion,
   type OutboxProjection,
   type StoredIndicator,
 } from '../persistence/node.store.js';
 import { RelayService } from '../sharing/relay.service.js';
-import { AuditService } from '../audit/audit.service.js';
+import { AuditService, type VersionRef } from '../audit/audit.service.js';
 import { IndicatorError } from './indicator.errors.js';
 import { canonicalRecordText } from './record-text.js';
 
@@ -326,51 +327,58 @@ export class IndicatorsService {
    * `opts.normalized`, `normalizeIndicator`'s output for each input, by index (see buildRecord).
    */
   async createMany(
-    inputs: readonly IndicatorInput[],
+    inputs: Iterable<IndicatorInput>,
     actor: string,
     now = new Date(),
     opts: { normalized?: readonly NormalizedIndicator[] } = {},
   ): Promise<{ created: number; errors: { index: number; code: string; message: string }[] }> {
-    const items: Parameters<NodeStore['saveOwnVersions']>[0] = [];
     const errors: { index: number; code: string; message: string }[] = [];
     const clock = this.clock(now);
     const ms = now.getTime();
     // Inputs of one request mostly share all but their value: each shape is validated once
     // (ADR 0057).
     const batch = new RecordBatch(canonicalRecordText);
-    for (let index = 0; index < inputs.length; index++) {
-      const input = inputs[index]!;
-      try {
-        const norm = opts.normalized?.[index] ?? normalizeOf(input);
-        const first = { id: uuidv7(ms), version: 1, status: 'active' } as const;
-        const { record, text: recordText } = batch.build(
-          this.candidate(input, first, clock, norm),
-          norm,
-        );
-        const { outbox } = this.planRecipients(record, recordText, now, NONE, NONE);
-        items.push({
-          record,
-          recordText,
-          local: input.local ?? {},
-          actor,
-          now: clock.nowText,
-          outbox,
-        });
-      } catch (e) {
-        const code = (e as { code?: string }).code ?? 'INVALID_VALUE';
-        errors.push({ index, code, message: e instanceof Error ? e.message : String(e) });
+    // What the audit entry names of each stored record: kept small, so that each record, its
+    // text and its local fields can be collected as soon as their rows are written (ADR 0063).
+    const issued: VersionRef[] = [];
+    const me = this.federation.memberId;
+    // Built one at a time as the store writes them, inside its transaction.
+    const rows = function* (this: IndicatorsService): Generator<OwnVersion> {
+      let index = -1;
+      for (const input of inputs) {
+        index++;
+        let item: OwnVersion;
+        try {
+          const norm = opts.normalized?.[index] ?? normalizeOf(input);
+          const first = { id: uuidv7(ms), version: 1, status: 'active' } as const;
+          const { record, text: recordText } = batch.build(
+            this.candidate(input, first, clock, norm),
+            norm,
+          );
+          const { outbox } = this.planRecipients(record, recordText, now, NONE, NONE);
+          item = {
+            record,
+            recordText,
+            local: input.local ?? {},
+            actor,
+            now: clock.nowText,
+            outbox,
+          };
+        } catch (e) {
+          const code = (e as { code?: string }).code ?? 'INVALID_VALUE';
+          errors.push({ index, code, message: e instanceof Error ? e.message : String(e) });
+          continue;
+        }
+        issued.push({ origin: me, id: item.record.id, version: 1, status: 'active' });
+        yield item;
       }
-    }
-    if (items.length > 0) {
-      const events = this.audit.versionsIssuedEvents(
-        actor,
-        items.map((i) => i.record),
-        now,
-      );
-      await this.audit.within(events, (audit) => this.store.saveOwnVersions(items, audit));
-    }
+    }.call(this);
+    await this.audit.within(
+      async () => this.audit.versionsIssuedEvents(actor, issued, now),
+      (audit) => this.store.saveOwnVersions(rows, audit),
+    );
     this.relay.kick();
-    return { created: items.length, errors };
+    return { created: issued.length, errors };
   }
 
   private async persist(

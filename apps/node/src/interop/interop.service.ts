@@ -188,7 +188,10 @@ export class InteropService {
       }
     }
     if (!dryRun && fresh.length > 0) {
-      const inputs: IndicatorInput[] = fresh.map((x) => this.toInput(x.c, x.norm));
+      // Made one at a time as they are stored (createMany takes any iterable).
+      const inputs = function* (this: InteropService): Generator<IndicatorInput> {
+        for (const x of fresh) yield this.toInput(x.c, x.norm);
+      }.call(this);
       // Values were normalized above (to look them up): createMany does not redo it.
       const { errors } = await this.indicators.createMany(inputs, actor, undefined, {
         normalized: fresh.map((x) => x.norm),

@@ -128,6 +128,32 @@ function ownVersionText(p: OwnVersion): string {
   return p.record.version === 1 ? '' : p.recordText;
 }
 
+/** Own rows per multi-row statement on SQLite (ADR 0063). */
+const OWN_ROWS_PER_STATEMENT = 25;
+const VERSION_PARAMS = 6;
+const CURRENT_PARAMS = 12;
+
+/** INSERT of `n` own `indicator_version` rows ({@link VERSION_PARAMS} parameters each). */
+function versionInsert(n: number): string {
+  return `INSERT INTO indicator_version (origin, record_id, version, record_text, proof_json,
+      received_from, recorded_at, actor) VALUES ${Array(n).fill('(?,?,?,?,NULL,NULL,?,?)').join(',')}
+    ON CONFLICT (origin, record_id, version) DO NOTHING`;
+}
+
+/** Upsert of `n` own `indicator` rows ({@link CURRENT_PARAMS} parameters each). */
+function currentUpsert(n: number): string {
+  return `INSERT INTO indicator (origin, record_id, version, status, type, value, tlp, categories,
+      valid_until, record_text, local_json, received_from, updated_at)
+    VALUES ${Array(n).fill('(?,?,?,?,?,?,?,?,?,?,?,NULL,?)').join(',')}
+    ON CONFLICT (origin, record_id) DO UPDATE SET version = excluded.version,
+      status = excluded.status, type = excluded.type, value = excluded.value,
+      tlp = excluded.tlp, categories = excluded.categories, valid_until = excluded.valid_until,
+      record_text = excluded.record_text,
+      local_json = COALESCE(excluded.local_json, indicator.local_json),
+      received_from = excluded.received_from, updated_at = excluded.updated_at
+    WHERE excluded.version > indicator.version`;
+}
+
 const INDICATOR_COLUMNS: readonly RowColumn[] = [
   ['origin', 'text'],
   ['record_id', 'text'],
@@ -179,7 +205,7 @@ export class NodeStore {
   private readonly seqFloors = new Map<string, bigint>();
   /** SQLite statements of saveOwnVersions, prepared on first use. */
   private ownStatements?: Record<
-    'fill' | 'version' | 'current' | 'outbox',
+    'fill' | 'version' | 'versions' | 'current' | 'currents' | 'outbox',
     ReturnType<SqliteHandle['prepare']>
   >;
 
@@ -285,13 +311,19 @@ export class NodeStore {
    * gets each table's rows in one statement, as one JSON parameter (insertRows, ADR 0059): a round
    * trip per row would dominate there.
    */
-  async saveOwnVersions(items: OwnVersion[], audit?: AuditHook): Promise<void> {
+  async saveOwnVersions(rows: Iterable<OwnVersion>, audit?: AuditHook): Promise<void> {
     await this.ds.transaction(async (m) => {
       if (!this.pg) {
-        this.writeOwnVersionsSqlite(items);
+        this.writeOwnVersionsSqlite(rows);
         await audit?.(m);
         return;
       }
+      const items = Array.isArray(rows) ? (rows as OwnVersion[]) : [...rows];
+      // Later versions copy their version 1's text from `indicator` before any row is written:
+      // a version 1 in this same batch is not there yet, so its row keeps its own text.
+      const superseded = new Set(
+        items.filter((p) => p.record.version > 1).map((p) => `${p.record.origin}/${p.record.id}`),
+      );
       for (const p of items) {
         if (p.record.version > 1) {
           await this.exec(m, FILL_FIRST_VERSION_TEXT, [
@@ -308,7 +340,10 @@ export class NodeStore {
           origin: p.record.origin,
           recordId: p.record.id,
           version: p.record.version,
-          text: ownVersionText(p),
+          text:
+            p.record.version === 1 && superseded.has(`${p.record.origin}/${p.record.id}`)
+              ? p.recordText
+              : ownVersionText(p),
           proofJson: null,
           receivedFrom: null,
           at: p.now,
@@ -341,58 +376,76 @@ export class NodeStore {
     });
   }
 
-  /** The SQLite side of {@link saveOwnVersions}: the same rows and conflict rules, synchronously. */
-  private writeOwnVersionsSqlite(items: readonly OwnVersion[]): void {
+  /**
+   * The SQLite side of {@link saveOwnVersions}: the same rows and conflict rules, synchronously.
+   * Rows go {@link OWN_ROWS_PER_STATEMENT} at a time through multi-row statements, the rest one
+   * by one (ADR 0063); a later version first writes every row before it, since it copies the
+   * text of version 1 from the `indicator` row.
+   */
+  private writeOwnVersionsSqlite(items: Iterable<OwnVersion>): void {
     const db = (this.ds.driver as unknown as { databaseConnection: SqliteHandle })
       .databaseConnection;
     // TypeORM's transaction runs on this same connection; never write outside of it.
     if (!db.inTransaction) throw new Error('saveOwnVersions: no open SQLite transaction');
+    const k = OWN_ROWS_PER_STATEMENT;
     const s = (this.ownStatements ??= {
       fill: db.prepare(FILL_FIRST_VERSION_TEXT),
-      version: db.prepare(
-        `INSERT INTO indicator_version (origin, record_id, version, record_text, proof_json,
-           received_from, recorded_at, actor) VALUES (?,?,?,?,NULL,NULL,?,?)
-         ON CONFLICT (origin, record_id, version) DO NOTHING`,
-      ),
-      current: db.prepare(
-        `INSERT INTO indicator (origin, record_id, version, status, type, value, tlp, categories,
-           valid_until, record_text, local_json, received_from, updated_at)
-         VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,?)
-         ON CONFLICT (origin, record_id) DO UPDATE SET version = excluded.version,
-           status = excluded.status, type = excluded.type, value = excluded.value,
-           tlp = excluded.tlp, categories = excluded.categories, valid_until = excluded.valid_until,
-           record_text = excluded.record_text,
-           local_json = COALESCE(excluded.local_json, indicator.local_json),
-           received_from = excluded.received_from, updated_at = excluded.updated_at
-         WHERE excluded.version > indicator.version`,
-      ),
+      version: db.prepare(versionInsert(1)),
+      versions: db.prepare(versionInsert(k)),
+      current: db.prepare(currentUpsert(1)),
+      currents: db.prepare(currentUpsert(k)),
       outbox: db.prepare(
         `INSERT INTO outbox_item (addressee, record_id, version, agreement_id, record_text,
            created_at) VALUES (?,?,?,?,?,?)`,
       ),
     });
+    // Parameters of the rows not written yet, reused from one group of k to the next.
+    const versions: unknown[] = new Array<unknown>(k * VERSION_PARAMS);
+    const currents: unknown[] = new Array<unknown>(k * CURRENT_PARAMS);
+    let pending = 0;
+    const flush = () => {
+      for (let i = 0; i < pending; i++) {
+        s.version.run(versions.slice(i * VERSION_PARAMS, (i + 1) * VERSION_PARAMS));
+        s.current.run(currents.slice(i * CURRENT_PARAMS, (i + 1) * CURRENT_PARAMS));
+      }
+      pending = 0;
+    };
     for (const p of items) {
       const r = p.record;
-      if (r.version > 1) s.fill.run(r.origin, r.id, r.origin, r.id);
-      s.version.run(r.origin, r.id, r.version, ownVersionText(p), p.now, p.actor);
-      s.current.run(
-        r.origin,
-        r.id,
-        r.version,
-        r.status,
-        r.type,
-        r.value,
-        r.tlp,
-        catList(r.categories),
-        r.validUntil,
-        p.recordText,
-        JSON.stringify(p.local),
-        p.now,
-      );
+      if (r.version > 1) {
+        flush();
+        s.fill.run(r.origin, r.id, r.origin, r.id);
+      }
+      let v = pending * VERSION_PARAMS;
+      versions[v++] = r.origin;
+      versions[v++] = r.id;
+      versions[v++] = r.version;
+      versions[v++] = ownVersionText(p);
+      versions[v++] = p.now;
+      versions[v] = p.actor;
+      let c = pending * CURRENT_PARAMS;
+      currents[c++] = r.origin;
+      currents[c++] = r.id;
+      currents[c++] = r.version;
+      currents[c++] = r.status;
+      currents[c++] = r.type;
+      currents[c++] = r.value;
+      currents[c++] = r.tlp;
+      currents[c++] = catList(r.categories);
+      currents[c++] = r.validUntil;
+      currents[c++] = p.recordText;
+      currents[c++] = JSON.stringify(p.local);
+      currents[c] = p.now;
+      if (++pending === k) {
+        s.versions.run(versions);
+        s.currents.run(currents);
+        pending = 0;
+      }
       for (const o of p.outbox) {
         s.outbox.run(o.addressee, r.id, r.version, o.agreementId, o.recordText, p.now);
       }
     }
+    flush();
   }
 
   /** Multi-row inserts through the driver (the query builder cost more than the insert itself). */
