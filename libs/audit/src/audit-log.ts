@@ -35,7 +35,8 @@ export type AuditHook = (m: EntityManager) => Promise<void>;
 const PARTNER = /^[a-z][a-z0-9-]{0,31}$/;
 
 /** The events of an operation, or a function that reads what it needs in the transaction. */
-export type AuditEvents = readonly AuditEvent[] | ((m: EntityManager) => Promise<AuditEvent[]>);
+export type AuditEvents =
+  readonly AuditEvent[] | ((m: EntityManager) => AuditEvent[] | Promise<AuditEvent[]>);
 
 /** Who asks, for the log of the auditor's own reads. */
 export interface AuditReader {

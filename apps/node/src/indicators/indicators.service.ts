@@ -374,7 +374,7 @@ export class IndicatorsService {
       }
     }.call(this);
     await this.audit.within(
-      async () => this.audit.versionsIssuedEvents(actor, issued, now),
+      () => this.audit.versionsIssuedEvents(actor, issued, now),
       (audit) => this.store.saveOwnVersions(rows, audit),
     );
     this.relay.kick();
