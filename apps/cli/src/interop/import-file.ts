@@ -63,6 +63,8 @@ const MAX_FILE_BYTES = 256 * 1024 * 1024;
 const MAX_JSON_BYTES = 2 * 1024 * 1024;
 /** Import requests sent before the oldest is answered. */
 const MAX_IN_FLIGHT = 2;
+/** Rows in the first request of a file (at most `--batch`). */
+const FIRST_BATCH = 500;
 
 export function parseDefaults(o: {
   tlp: string;
@@ -305,7 +307,8 @@ export async function importFile(o: ImportOptions): Promise<ImportTotals> {
   const source = basename(o.file);
   while (!rows.done) {
     const before = rows.read;
-    const part = rows.next(o.batch);
+    // A small first request: the node starts storing while the first full one is read.
+    const part = rows.next(before === 0 ? Math.min(o.batch, FIRST_BATCH) : o.batch);
     if (part.length === 0) {
       // Only refused or repeated rows were left: nothing to send for them.
       done += rows.read - before;
