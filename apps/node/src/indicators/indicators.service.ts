@@ -339,9 +339,8 @@ export class IndicatorsService {
     // (ADR 0057).
     const batch = new RecordBatch(canonicalRecordText);
     // What the audit entry names of each stored record: kept small, so that each record, its
-    // text and its local fields can be collected as soon as their rows are written (ADR 0063).
+    // text and its local fields can be collected as soon as their rows are written (ADR 0064).
     const issued: VersionRef[] = [];
-    const me = this.federation.memberId;
     // Built one at a time as the store writes them, inside its transaction.
     const rows = function* (this: IndicatorsService): Generator<OwnVersion> {
       let index = -1;
@@ -369,7 +368,8 @@ export class IndicatorsService {
           errors.push({ index, code, message: e instanceof Error ? e.message : String(e) });
           continue;
         }
-        issued.push({ origin: me, id: item.record.id, version: 1, status: 'active' });
+        const r = item.record;
+        issued.push({ origin: r.origin, id: r.id, version: r.version, status: r.status });
         yield item;
       }
     }.call(this);
