@@ -195,16 +195,15 @@ export class FileRows {
   private readonly seen = new Map<string, string>();
   private at = 0;
 
+  /**
+   * @param total data rows in the file (blank lines, comments and a CSV header not counted)
+   * @param rowAt the data row at an index below `total`, read when its turn comes
+   */
   constructor(
-    private readonly rowCount: number,
+    readonly total: number,
     private readonly rowAt: (i: number) => RawRow,
     private readonly o: FileImportOptions,
   ) {}
-
-  /** Data rows in the file (blank lines, comments and a CSV header not counted). */
-  get total(): number {
-    return this.rowCount;
-  }
 
   /** Rows read so far. */
   get read(): number {
@@ -212,13 +211,13 @@ export class FileRows {
   }
 
   get done(): boolean {
-    return this.at >= this.rowCount;
+    return this.at >= this.total;
   }
 
   /** The next candidates, at most `n` (fewer only at the end of the file; none once done). */
   next(n: number): ImportCandidate[] {
     const out: ImportCandidate[] = [];
-    while (out.length < n && this.at < this.rowCount) {
+    while (out.length < n && this.at < this.total) {
       const { ref, cells } = this.rowAt(this.at++);
       try {
         const c = row(ref, cells, this.o);

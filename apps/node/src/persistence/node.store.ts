@@ -128,7 +128,7 @@ function ownVersionText(p: OwnVersion): string {
   return p.record.version === 1 ? '' : p.recordText;
 }
 
-/** Own rows per multi-row statement on SQLite (ADR 0063). */
+/** Own rows per multi-row statement on SQLite (ADR 0064). */
 const OWN_ROWS_PER_STATEMENT = 25;
 const VERSION_PARAMS = 6;
 const CURRENT_PARAMS = 12;
@@ -379,7 +379,7 @@ export class NodeStore {
   /**
    * The SQLite side of {@link saveOwnVersions}: the same rows and conflict rules, synchronously.
    * Rows go {@link OWN_ROWS_PER_STATEMENT} at a time through multi-row statements, the rest one
-   * by one (ADR 0063); a later version first writes every row before it, since it copies the
+   * by one (ADR 0064); a later version first writes every row before it, since it copies the
    * text of version 1 from the `indicator` row.
    */
   private writeOwnVersionsSqlite(items: Iterable<OwnVersion>): void {
